@@ -1,0 +1,158 @@
+/**
+ * The active alerts and their transitions: one alert per (rule, entity) while active
+ * (DESIGN §5). Rules call `raise` and `clear`; operators' acknowledge and resolve come
+ * through the engine to `acknowledge` and `resolveManually`. Every change appends a
+ * history entry and is returned as an `AlertChange` for the alert store.
+ *
+ * Alert ids are derived from (rule, entity, openedAt) so that a replay, or a restart
+ * that rebuilds state from the log, gives every alert the same id.
+ */
+import { createHash } from 'node:crypto';
+import { cloneAlert, severityRank, type Alert, type AlertCategory, type AlertChange, type Severity } from './alert.js';
+
+export interface RaiseSpec {
+  rule: string;
+  category: AlertCategory;
+  entityId: string;
+  severity: Severity;
+  district: string;
+  value: number | null;
+  threshold: number | null;
+  title: string;
+  titleEn: string;
+  message: string;
+  messageEn: string;
+  /** Event time of the reading or deadline that raised it. */
+  at: number;
+  by: string;
+}
+
+export type TransitionRefusal = 'not_active' | 'already_acknowledged';
+
+export function alertIdOf(rule: string, entityId: string, openedAt: number): string {
+  return `al_${createHash('sha256').update(`${rule}\u0000${entityId}\u0000${openedAt}`).digest('hex').slice(0, 20)}`;
+}
+
+function slot(rule: string, entityId: string): string {
+  return `${rule}\u0000${entityId}`;
+}
+
+export class AlertBook {
+  private readonly bySlot = new Map<string, Alert>();
+  private readonly byId = new Map<string, Alert>();
+
+  constructor(private readonly emit: (change: AlertChange) => void) {}
+
+  get activeCount(): number {
+    return this.byId.size;
+  }
+
+  active(rule: string, entityId: string): Alert | undefined {
+    return this.bySlot.get(slot(rule, entityId));
+  }
+
+  get(id: string): Alert | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Opens the (rule, entity) alert, or escalates it when `severity` is worse. */
+  raise(spec: RaiseSpec): void {
+    const existing = this.bySlot.get(slot(spec.rule, spec.entityId));
+    if (existing === undefined) {
+      const alert: Alert = {
+        id: alertIdOf(spec.rule, spec.entityId, spec.at),
+        rule: spec.rule,
+        category: spec.category,
+        entityId: spec.entityId,
+        severity: spec.severity,
+        status: 'open',
+        title: spec.title,
+        titleEn: spec.titleEn,
+        message: spec.message,
+        messageEn: spec.messageEn,
+        district: spec.district,
+        value: spec.value,
+        threshold: spec.threshold,
+        openedAt: spec.at,
+        updatedAt: spec.at,
+        acknowledgedAt: null,
+        resolvedAt: null,
+        history: [{ at: spec.at, action: 'opened', severity: spec.severity, by: spec.by, value: spec.value }],
+      };
+      this.bySlot.set(slot(alert.rule, alert.entityId), alert);
+      this.byId.set(alert.id, alert);
+      this.emit({ action: 'opened', alert: cloneAlert(alert) });
+      return;
+    }
+    if (severityRank(spec.severity) <= severityRank(existing.severity)) return;
+    existing.severity = spec.severity;
+    existing.value = spec.value;
+    existing.threshold = spec.threshold;
+    existing.title = spec.title;
+    existing.titleEn = spec.titleEn;
+    existing.message = spec.message;
+    existing.messageEn = spec.messageEn;
+    existing.updatedAt = Math.max(existing.updatedAt, spec.at);
+    // An acknowledgement of a yellow warning is not one of a red warning: escalation
+    // puts the alert back in front of the operators.
+    existing.status = 'open';
+    existing.history.push({ at: spec.at, action: 'escalated', severity: spec.severity, by: spec.by, value: spec.value });
+    this.emit({ action: 'escalated', alert: cloneAlert(existing) });
+  }
+
+  /** Resolves the (rule, entity) alert if one is active (a clearing reading, an arrival). */
+  clear(rule: string, entityId: string, at: number, by: string, value: number | null = null, note?: string): void {
+    const alert = this.bySlot.get(slot(rule, entityId));
+    if (alert === undefined) return;
+    this.finish(alert, at, by, note, value);
+  }
+
+  acknowledge(id: string, at: number, by: string, note?: string): Alert | TransitionRefusal {
+    const alert = this.byId.get(id);
+    if (alert === undefined) return 'not_active';
+    if (alert.status === 'acknowledged') return 'already_acknowledged';
+    alert.status = 'acknowledged';
+    if (alert.acknowledgedAt === null) alert.acknowledgedAt = at;
+    alert.updatedAt = Math.max(alert.updatedAt, at);
+    const entry = { at, action: 'acknowledged' as const, severity: alert.severity, by };
+    alert.history.push(note === undefined ? entry : { ...entry, note });
+    const copy = cloneAlert(alert);
+    this.emit({ action: 'acknowledged', alert: copy });
+    return copy;
+  }
+
+  resolveManually(id: string, at: number, by: string, note?: string): Alert | TransitionRefusal {
+    const alert = this.byId.get(id);
+    if (alert === undefined) return 'not_active';
+    return this.finish(alert, at, by, note, null);
+  }
+
+  private finish(alert: Alert, at: number, by: string, note: string | undefined, value: number | null): Alert {
+    alert.status = 'resolved';
+    alert.resolvedAt = Math.max(at, alert.openedAt);
+    alert.updatedAt = Math.max(alert.updatedAt, alert.resolvedAt);
+    const entry: Alert['history'][number] = { at: alert.resolvedAt, action: 'resolved', severity: alert.severity, by };
+    if (note !== undefined) entry.note = note;
+    if (value !== null) entry.value = value;
+    alert.history.push(entry);
+    this.bySlot.delete(slot(alert.rule, alert.entityId));
+    this.byId.delete(alert.id);
+    const copy = cloneAlert(alert);
+    this.emit({ action: 'resolved', alert: copy });
+    return copy;
+  }
+
+  snapshot(): Alert[] {
+    return [...this.byId.values()].map(cloneAlert);
+  }
+
+  restore(alerts: Alert[]): void {
+    this.bySlot.clear();
+    this.byId.clear();
+    for (const a of alerts) {
+      const alert = cloneAlert(a);
+      this.bySlot.set(slot(alert.rule, alert.entityId), alert);
+      this.byId.set(alert.id, alert);
+    }
+  }
+}

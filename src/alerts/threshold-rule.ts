@@ -1,0 +1,83 @@
+/**
+ * Threshold with hysteresis, acting on arrival (DESIGN §5): a reading at or above a level
+ * opens the alert or escalates it to that level's severity; a reading below `clearBelow`
+ * resolves it; readings in between change nothing (no de-escalation while above the
+ * clear level). Each entity follows its newest reading by event time, so a straggler
+ * never moves an alert back.
+ */
+import type { RaiseSpec } from './alert-book.js';
+import type { Severity } from './alert.js';
+import type { StepContext } from '../engine/step-context.js';
+
+export interface ThresholdLevel {
+  severity: Severity;
+  atLeast: number;
+}
+
+export type ThresholdText = Pick<RaiseSpec, 'title' | 'titleEn' | 'message' | 'messageEn' | 'district'>;
+
+export class ThresholdRule {
+  private readonly newest = new Map<string, number>();
+
+  /**
+   * @param levels ascending by `atLeast`
+   */
+  constructor(
+    readonly rule: string,
+    readonly category: RaiseSpec['category'],
+    private readonly levels: () => readonly ThresholdLevel[],
+    private readonly clearBelow: () => number,
+  ) {}
+
+  /** The severity a value reaches, or undefined below the first level. */
+  severityOf(value: number): ThresholdLevel | undefined {
+    let reached: ThresholdLevel | undefined;
+    for (const level of this.levels()) if (value >= level.atLeast) reached = level;
+    return reached;
+  }
+
+  onReading(
+    ctx: StepContext,
+    entityId: string,
+    time: number,
+    value: number,
+    by: string,
+    text: (level: ThresholdLevel) => ThresholdText,
+  ): void {
+    const newest = this.newest.get(entityId);
+    if (newest !== undefined && time < newest) return;
+    this.newest.set(entityId, time);
+    const active = ctx.alerts.active(this.rule, entityId);
+    if (active !== undefined && value < this.clearBelow()) {
+      ctx.alerts.clear(this.rule, entityId, time, by, value);
+      return;
+    }
+    const level = this.severityOf(value);
+    if (level === undefined) return;
+    ctx.alerts.raise({
+      rule: this.rule,
+      category: this.category,
+      entityId,
+      severity: level.severity,
+      value,
+      threshold: level.atLeast,
+      at: time,
+      by,
+      ...text(level),
+    });
+  }
+
+  /** Drops entities not heard from since `horizon` (the alert itself stays until cleared). */
+  forgetOlderThan(horizon: number): void {
+    for (const [entityId, time] of this.newest) if (time < horizon) this.newest.delete(entityId);
+  }
+
+  snapshot(): Array<[string, number]> {
+    return [...this.newest.entries()];
+  }
+
+  restore(entries: Array<[string, number]>): void {
+    this.newest.clear();
+    for (const [k, v] of entries) this.newest.set(k, v);
+  }
+}

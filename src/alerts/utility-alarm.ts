@@ -1,0 +1,61 @@
+/**
+ * Alarms forwarded by the utility operators' own systems: `raised` opens (level from the
+ * event, default yellow) or escalates; `cleared` resolves the same (lineId, code) alert.
+ * Each alarm follows its newest event by event time.
+ */
+import { SEVERITY_ZH, type Severity } from './alert.js';
+import type { EventOf } from '../events/schemas.js';
+import type { StepContext } from '../engine/step-context.js';
+import { UNKNOWN } from '../kpis/partials.js';
+
+export const UTILITY_ALARM_RULE = 'utility_alarm';
+
+const NETWORK_ZH = { water: '供水', power: '电力', gas: '燃气', heat: '供热' } as const;
+
+export function utilityAlarmEntity(lineId: string, code: string): string {
+  return `${lineId}/${code}`;
+}
+
+export class UtilityAlarmRule {
+  private readonly newest = new Map<string, number>();
+
+  onAlarm(ctx: StepContext, e: EventOf<'huitian.utility.alarm'>): void {
+    const d = e.data;
+    const entityId = utilityAlarmEntity(d.lineId, d.code);
+    const newest = this.newest.get(entityId);
+    if (newest !== undefined && e.time < newest) return;
+    this.newest.set(entityId, e.time);
+    if (d.state === 'cleared') {
+      this.newest.delete(entityId);
+      ctx.alerts.clear(UTILITY_ALARM_RULE, entityId, e.time, `event:${e.id}`, null, d.message);
+      return;
+    }
+    const severity: Severity = d.level ?? 'yellow';
+    const network = NETWORK_ZH[d.network];
+    const detail = d.message === undefined ? '' : `：${d.message}`;
+    ctx.alerts.raise({
+      rule: UTILITY_ALARM_RULE,
+      category: 'utility',
+      entityId,
+      severity,
+      district: d.district ?? UNKNOWN,
+      value: null,
+      threshold: null,
+      at: e.time,
+      by: `event:${e.id}`,
+      title: `${network}管线${SEVERITY_ZH[severity]}报警：${d.lineId} 报警码 ${d.code}`,
+      titleEn: `${d.network} line ${severity} alarm: ${d.lineId} code ${d.code}`,
+      message: `${network}管线 ${d.lineId} 上报报警 ${d.code}${detail}`,
+      messageEn: `The ${d.network} network reported alarm ${d.code} on line ${d.lineId}${d.message === undefined ? '' : `: ${d.message}`}`,
+    });
+  }
+
+  snapshot(): Array<[string, number]> {
+    return [...this.newest.entries()];
+  }
+
+  restore(entries: Array<[string, number]>): void {
+    this.newest.clear();
+    for (const [k, v] of entries) this.newest.set(k, v);
+  }
+}

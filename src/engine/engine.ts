@@ -1,0 +1,372 @@
+/**
+ * The event-time engine: the pure core every source feeds (DESIGN §1–5).
+ *
+ * It is fed batches of decoded events (with the input channel they came on and the
+ * wall time of arrival), clock ticks, and operators' acknowledgements; it returns what
+ * changed: per-event outcomes, KPI partial deltas and alert transitions. It performs
+ * no I/O and reads no clock, so feeding it the same inputs gives the same outputs,
+ * which is how a restart rebuilds its state from a snapshot plus the input log.
+ *
+ * Per event: duplicate check (source, id) → lateness check against the watermark →
+ * KPI state and rules that act on arrival → watermark advance → every event-time
+ * timer and minute sample the watermark has now passed, in event-time order.
+ */
+import { AlertBook, type TransitionRefusal } from '../alerts/alert-book.js';
+import type { Alert, AlertChange } from '../alerts/alert.js';
+import { gasLeakRule, onGasReading } from '../alerts/gas-leak.js';
+import { KpiBreachRule } from '../alerts/kpi-breach.js';
+import { ParkingFullRule } from '../alerts/parking-full.js';
+import { DEFAULT_RULES, type RulesConfig } from '../alerts/rules-config.js';
+import { SensorSilenceRule } from '../alerts/sensor-silence.js';
+import { UtilityAlarmRule } from '../alerts/utility-alarm.js';
+import { onWaterloggingReading, waterloggingDepthRule } from '../alerts/waterlogging-depth.js';
+import type { HuitianEvent } from '../events/schemas.js';
+import { recordAcknowledgement } from '../kpis/alert-ack.js';
+import { FireResponseTracker } from '../kpis/fire-response.js';
+import { ParkingGauge } from '../kpis/parking.js';
+import { BUCKET_MS, bucketOf, PartialBuffer, UNKNOWN, type PartialDelta } from '../kpis/partials.js';
+import { UtilityAlarmsGauge } from '../kpis/utility-alarms.js';
+import { WaterloggingGauge } from '../kpis/waterlogging.js';
+import { DedupIndex } from '../time/dedup.js';
+import { TimerQueue } from '../time/timer-queue.js';
+import { WatermarkTracker, type TimeMode } from '../time/watermark.js';
+import { STALE_ENTITY_MS, type FireClockStart, type StepContext } from './step-context.js';
+
+export interface EngineConfig {
+  /** Allowed lateness: how far behind the newest event time an event may still arrive. */
+  latenessMs: number;
+  timeMode: TimeMode;
+  /** Live mode: a channel silent this long (wall time) stops holding the watermark back. */
+  idleTimeoutMs: number;
+  /** How long (event time, beyond the watermark) an event's (source, id) is remembered. */
+  dedupRetentionMs: number;
+  fireClockStart: FireClockStart;
+  rules: RulesConfig;
+  /**
+   * At most this many minutes are sampled for gauges in one watermark jump. A jump
+   * across a longer quiet gap samples only its last part; the rest is counted.
+   */
+  maxGapMinutes: number;
+}
+
+export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
+  latenessMs: 60_000,
+  timeMode: 'live',
+  idleTimeoutMs: 5_000,
+  dedupRetentionMs: 15 * 60_000,
+  fireClockStart: 'dispatched',
+  rules: DEFAULT_RULES,
+  maxGapMinutes: 7 * 24 * 60,
+};
+
+export type EventOutcome = 'accepted' | 'duplicate' | 'late';
+
+export interface StepResult {
+  /** One per input event, in input order. */
+  outcomes: EventOutcome[];
+  partials: PartialDelta[];
+  alerts: AlertChange[];
+  watermark: number;
+}
+
+export interface EngineStats {
+  accepted: number;
+  duplicates: number;
+  late: number;
+  watermark: number | null;
+  maxEventTime: number | null;
+  activeAlerts: number;
+  pendingIncidents: number;
+  evictedUnresolvedIncidents: number;
+  waterloggingPoints: number;
+  parkingLots: number;
+  dedupKeys: number;
+  timers: number;
+  gaugeMinutesSkipped: number;
+}
+
+export type AlertOperation = { ok: true; alert: Alert; step: StepResult } | { ok: false; refusal: TransitionRefusal };
+
+export const SNAPSHOT_VERSION = 1;
+
+export interface EngineSnapshot {
+  version: number;
+  [part: string]: unknown;
+}
+
+export class Engine {
+  private readonly watermarks: WatermarkTracker;
+  private readonly dedup: DedupIndex;
+  private readonly timers = new TimerQueue();
+  private readonly partials = new PartialBuffer();
+  private changes: AlertChange[] = [];
+  private readonly alerts = new AlertBook((c) => this.changes.push(c));
+  private readonly breach = new KpiBreachRule();
+  private readonly fire = new FireResponseTracker(this.breach);
+  private readonly waterlogging = new WaterloggingGauge();
+  private readonly parking = new ParkingGauge();
+  private readonly utilityAlarms = new UtilityAlarmsGauge();
+  private readonly depthRule;
+  private readonly gasRule;
+  private readonly alarmRule = new UtilityAlarmRule();
+  private readonly parkingRule = new ParkingFullRule();
+  private readonly silenceRule = new SensorSilenceRule();
+  private readonly ctx: StepContext;
+  /** Start of the next minute to sample is lastSampled + 1 min; null before the first event. */
+  private lastSampled: number | null = null;
+  private sampledSincePrune = 0;
+  private counters = { accepted: 0, duplicates: 0, late: 0, gaugeMinutesSkipped: 0 };
+
+  constructor(readonly config: EngineConfig = DEFAULT_ENGINE_CONFIG) {
+    this.watermarks = new WatermarkTracker({
+      latenessMs: config.latenessMs,
+      mode: config.timeMode,
+      idleTimeoutMs: config.idleTimeoutMs,
+    });
+    this.dedup = new DedupIndex(config.dedupRetentionMs);
+    this.depthRule = waterloggingDepthRule(config.rules);
+    this.gasRule = gasLeakRule(config.rules);
+    const engine = this;
+    this.ctx = {
+      partials: this.partials,
+      alerts: this.alerts,
+      timers: this.timers,
+      rules: config.rules,
+      mode: config.timeMode,
+      fireClockStart: config.fireClockStart,
+      get watermark() {
+        return engine.watermarks.watermark;
+      },
+    };
+  }
+
+  get watermark(): number {
+    return this.watermarks.watermark;
+  }
+
+  /**
+   * Processes a batch of decoded events that arrived on `channel` at wall time `now`.
+   * `channelIdleAfter`: the channel has nothing more for now (an HTTP request is
+   * complete, a partition caught up), so it stops holding the watermark back.
+   */
+  ingest(events: readonly HuitianEvent[], channel: string, now: number, channelIdleAfter = false): StepResult {
+    const outcomes: EventOutcome[] = new Array(events.length);
+    const wm = this.watermarks;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      const key = DedupIndex.key(e.source, e.id);
+      if (this.dedup.has(key)) {
+        outcomes[i] = 'duplicate';
+        this.counters.duplicates++;
+        continue;
+      }
+      if (wm.isLate(e.time)) {
+        outcomes[i] = 'late';
+        this.counters.late++;
+        continue;
+      }
+      this.dedup.add(key, e.time);
+      outcomes[i] = 'accepted';
+      this.counters.accepted++;
+      if (this.lastSampled === null) this.lastSampled = bucketOf(e.time - this.config.latenessMs);
+      wm.observe(channel, e.time, now);
+      this.apply(e);
+      wm.advance(now);
+      this.runDue();
+    }
+    if (channelIdleAfter) wm.markIdle(channel);
+    wm.advance(now);
+    this.runDue();
+    this.dedup.prune(wm.watermark);
+    return this.flush(outcomes);
+  }
+
+  /** Wall-clock tick: in live mode idle channels stop holding time back and quiet input lets time pass. */
+  tick(now: number): StepResult {
+    this.watermarks.advance(now);
+    this.runDue();
+    return this.flush([]);
+  }
+
+  /** A source says a channel has caught up (see `ingest`). */
+  markIdle(channel: string, now: number): StepResult {
+    this.watermarks.markIdle(channel);
+    return this.tick(now);
+  }
+
+  /** A source lost a channel (a revoked partition); it no longer holds time back. */
+  removeChannel(channel: string, now: number): StepResult {
+    this.watermarks.removeChannel(channel);
+    return this.tick(now);
+  }
+
+  /** The stream's event-time "now", which stamps operators' actions. */
+  clock(now: number): number {
+    return this.watermarks.clock(now);
+  }
+
+  acknowledge(alertId: string, by: string, note: string | undefined, now: number): AlertOperation {
+    const at = this.clock(now);
+    const before = this.alerts.get(alertId);
+    const firstAck = before !== undefined && before.acknowledgedAt === null;
+    const result = this.alerts.acknowledge(alertId, at, by, note);
+    if (typeof result === 'string') return { ok: false, refusal: result };
+    if (firstAck) recordAcknowledgement(this.partials, result, at);
+    return { ok: true, alert: result, step: this.flush([]) };
+  }
+
+  resolve(alertId: string, by: string, note: string | undefined, now: number): AlertOperation {
+    const result = this.alerts.resolveManually(alertId, this.clock(now), by, note);
+    if (typeof result === 'string') return { ok: false, refusal: result };
+    return { ok: true, alert: result, step: this.flush([]) };
+  }
+
+  /** An active alert, if this engine holds it. */
+  activeAlert(alertId: string): Alert | undefined {
+    return this.alerts.get(alertId);
+  }
+
+  stats(): EngineStats {
+    const w = this.watermarks;
+    return {
+      ...this.counters,
+      watermark: Number.isFinite(w.watermark) ? w.watermark : null,
+      maxEventTime: Number.isFinite(w.maxSeen) ? w.maxSeen : null,
+      activeAlerts: this.alerts.activeCount,
+      pendingIncidents: this.fire.pendingCount,
+      evictedUnresolvedIncidents: this.fire.evictedUnresolved,
+      waterloggingPoints: this.waterlogging.size,
+      parkingLots: this.parking.size,
+      dedupKeys: this.dedup.size,
+      timers: this.timers.size,
+    };
+  }
+
+  private apply(e: HuitianEvent): void {
+    const ctx = this.ctx;
+    switch (e.type) {
+      case 'huitian.waterlogging.reading': {
+        this.waterlogging.onReading(e);
+        const district = e.data.district ?? this.waterlogging.districtOf(e.data.pointId);
+        onWaterloggingReading(this.depthRule, ctx, e, district);
+        this.silenceRule.onReading(ctx, e.data.pointId, e.time, district ?? UNKNOWN, e.data.name, e.id);
+        break;
+      }
+      case 'huitian.utility.reading':
+        onGasReading(this.gasRule, ctx, e);
+        break;
+      case 'huitian.utility.alarm':
+        this.utilityAlarms.onAlarm(e);
+        this.alarmRule.onAlarm(ctx, e);
+        break;
+      case 'huitian.parking.occupancy':
+        this.parking.onOccupancy(e);
+        this.parkingRule.onOccupancy(ctx, e);
+        break;
+      case 'huitian.dispatch.received':
+      case 'huitian.dispatch.dispatched':
+      case 'huitian.dispatch.arrived':
+      case 'huitian.dispatch.closed':
+        this.fire.onEvent(ctx, e);
+        break;
+    }
+  }
+
+  /** Fires every timer and samples every minute the watermark has passed, in time order. */
+  private runDue(): void {
+    const wm = this.watermarks.watermark;
+    if (this.lastSampled !== null && wm - this.lastSampled > (this.config.maxGapMinutes + 1) * BUCKET_MS) {
+      const resumeAt = bucketOf(wm) - this.config.maxGapMinutes * BUCKET_MS;
+      this.counters.gaugeMinutesSkipped += (resumeAt - this.lastSampled) / BUCKET_MS;
+      this.lastSampled = resumeAt;
+    }
+    for (;;) {
+      const timer = this.timers.peek();
+      const timerDue = timer !== undefined && timer.due < wm ? timer.due : Number.POSITIVE_INFINITY;
+      const boundary = this.lastSampled === null ? Number.POSITIVE_INFINITY : this.lastSampled + BUCKET_MS;
+      // A minute [B−1 min, B) is final once the watermark reaches B, i.e. passes B − 1 ms.
+      const boundaryDue = boundary <= wm ? boundary - 1 : Number.POSITIVE_INFINITY;
+      if (timerDue === Number.POSITIVE_INFINITY && boundaryDue === Number.POSITIVE_INFINITY) return;
+      if (timerDue <= boundaryDue) {
+        const t = this.timers.pop()!;
+        if (!this.fire.onTimer(this.ctx, t) && !this.parkingRule.onTimer(this.ctx, t)) this.silenceRule.onTimer(this.ctx, t);
+      } else {
+        this.sampleMinute(boundary);
+        this.lastSampled = boundary;
+      }
+    }
+  }
+
+  private sampleMinute(boundary: number): void {
+    const ctx = this.ctx;
+    this.waterlogging.sampleMinute(ctx, boundary);
+    this.parking.sampleMinute(ctx, boundary);
+    this.utilityAlarms.sampleMinute(ctx, boundary);
+    this.breach.evaluate(ctx, boundary);
+    if (++this.sampledSincePrune >= 60) {
+      this.sampledSincePrune = 0;
+      const horizon = boundary - STALE_ENTITY_MS;
+      this.depthRule.forgetOlderThan(horizon);
+      this.gasRule.forgetOlderThan(horizon);
+      this.parkingRule.forgetOlderThan(horizon);
+    }
+  }
+
+  private flush(outcomes: EventOutcome[]): StepResult {
+    const alerts = this.changes;
+    this.changes = [];
+    return { outcomes, partials: this.partials.drain(), alerts, watermark: this.watermarks.watermark };
+  }
+
+  snapshot(): EngineSnapshot {
+    return {
+      version: SNAPSHOT_VERSION,
+      watermarks: this.watermarks.snapshot(),
+      dedup: this.dedup.snapshot(),
+      timers: this.timers.snapshot(),
+      lastSampled: this.lastSampled,
+      sampledSincePrune: this.sampledSincePrune,
+      counters: { ...this.counters },
+      alerts: this.alerts.snapshot(),
+      breach: this.breach.snapshot(),
+      fire: { ...this.fire.snapshot(), evictedUnresolved: this.fire.evictedUnresolved },
+      waterlogging: this.waterlogging.snapshot(),
+      parking: this.parking.snapshot(),
+      utilityAlarms: this.utilityAlarms.snapshot(),
+      depthRule: this.depthRule.snapshot(),
+      gasRule: this.gasRule.snapshot(),
+      alarmRule: this.alarmRule.snapshot(),
+      parkingRule: this.parkingRule.snapshot(),
+      silenceRule: this.silenceRule.snapshot(),
+    };
+  }
+
+  /** Builds an engine from a snapshot taken by `snapshot()` under the same configuration. */
+  static restore(config: EngineConfig, s: EngineSnapshot): Engine {
+    if (s.version !== SNAPSHOT_VERSION) {
+      throw new Error(`engine snapshot version ${String(s.version)} is not ${SNAPSHOT_VERSION}`);
+    }
+    // The snapshot is our own JSON; its parts are typed by the methods that wrote them.
+    const p = s as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const engine = new Engine(config);
+    engine.watermarks.restore(p.watermarks);
+    engine.dedup.restore(p.dedup);
+    engine.timers.restore(p.timers);
+    engine.lastSampled = p.lastSampled;
+    engine.sampledSincePrune = p.sampledSincePrune;
+    engine.counters = { ...p.counters };
+    engine.alerts.restore(p.alerts);
+    engine.breach.restore(p.breach);
+    engine.fire.restore(p.fire);
+    engine.fire.evictedUnresolved = p.fire.evictedUnresolved ?? 0;
+    engine.waterlogging.restore(p.waterlogging);
+    engine.parking.restore(p.parking);
+    engine.utilityAlarms.restore(p.utilityAlarms);
+    engine.depthRule.restore(p.depthRule);
+    engine.gasRule.restore(p.gasRule);
+    engine.alarmRule.restore(p.alarmRule);
+    engine.parkingRule.restore(p.parkingRule);
+    engine.silenceRule.restore(p.silenceRule);
+    return engine;
+  }
+}

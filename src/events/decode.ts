@@ -1,0 +1,136 @@
+/**
+ * Decoding and validation of one CloudEvent into a typed event, or a rejection whose
+ * reason names the field and the rule broken (`data.depthCm: must be ≥ 0`).
+ */
+import type { z } from 'zod';
+import { parseRfc3339 } from './event-time.js';
+import { DATA_SCHEMAS, EVENT_TYPES, envelopeSchema, isEventType, type HuitianEvent } from './schemas.js';
+import { z as zod } from 'zod';
+
+export type Decoded = { ok: true; event: HuitianEvent } | { ok: false; reason: string; id?: string; type?: string };
+
+const envelope = envelopeSchema(zod.string().min(1, { error: 'must be a non-empty string' }), zod.record(zod.string(), zod.unknown()));
+
+function describe(input: unknown): string {
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'array';
+  return typeof input;
+}
+
+function article(expected: string): string {
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+const ZOD_DEFAULT_MESSAGE = /^(Invalid|Too (big|small)|Expected)/;
+
+function ruleOf(issue: z.core.$ZodIssue): string {
+  const custom = !ZOD_DEFAULT_MESSAGE.test(issue.message);
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'is required';
+      if (issue.expected === 'int') return 'must be an integer';
+      return `must be ${article(issue.expected)} (got ${describe(issue.input)})`;
+    case 'too_small':
+      if (custom) return issue.message;
+      if (issue.origin === 'string' && Number(issue.minimum) === 1) return 'must be a non-empty string';
+      return `must be ${issue.inclusive ? '≥' : '>'} ${String(issue.minimum)}`;
+    case 'too_big':
+      if (custom) return issue.message;
+      return `must be ${issue.inclusive ? '≤' : '<'} ${String(issue.maximum)}`;
+    case 'invalid_value':
+      return `must be ${issue.values.length === 1 ? '' : 'one of '}${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return issue.message;
+  }
+}
+
+/** Formats zod issues as `path: rule; path: rule`, with an optional path prefix. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): string {
+  return issues
+    .map((issue) => {
+      const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.');
+      return `${path === '' ? '(event)' : path}: ${ruleOf(issue)}`;
+    })
+    .join('; ');
+}
+
+// `reportInput` makes zod give each issue's input (for "got string" and "is required"),
+// but it also turns off zod's compiled fast path, so it is only used once a parse failed.
+const REPORT_INPUT = { reportInput: true } as const;
+
+/**
+ * The hot-path envelope check. It accepts exactly what `envelope` accepts (a property
+ * test holds the two together); any event it refuses is re-checked by zod, which
+ * writes the reason, so the zod schema stays the single source of the messages.
+ */
+function envelopeLooksValid(raw: Record<string, unknown>): boolean {
+  const { specversion, id, source, type, time, subject, datacontenttype, data } = raw;
+  return (
+    specversion === '1.0' &&
+    typeof id === 'string' &&
+    id !== '' &&
+    typeof source === 'string' &&
+    source !== '' &&
+    typeof type === 'string' &&
+    type !== '' &&
+    typeof time === 'string' &&
+    (subject === undefined || typeof subject === 'string') &&
+    (datacontenttype === undefined || typeof datacontenttype === 'string') &&
+    data !== null &&
+    typeof data === 'object' &&
+    !Array.isArray(data)
+  );
+}
+
+function textOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** Decodes an already JSON-parsed value. Never throws. */
+export function decodeEvent(value: unknown): Decoded {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, reason: `(event): must be a JSON object (got ${describe(value)})` };
+  }
+  const raw = value as Record<string, unknown>;
+  const idText = textOrUndefined(raw.id);
+  const typeText = textOrUndefined(raw.type);
+  if (!envelopeLooksValid(raw)) {
+    const env = envelope.safeParse(raw, REPORT_INPUT);
+    const reason = env.success ? '(event): invalid CloudEvents envelope' : formatIssues(env.error.issues);
+    return { ok: false, reason, id: idText, type: typeText };
+  }
+  const e = raw as { id: string; source: string; type: string; time: string; subject?: string; data: unknown };
+  if (!isEventType(e.type)) {
+    return {
+      ok: false,
+      reason: `type: unknown event type ${JSON.stringify(e.type)} (known: ${EVENT_TYPES.join(', ')})`,
+      id: idText,
+      type: typeText,
+    };
+  }
+  const time = parseRfc3339(e.time);
+  if (time === undefined) {
+    return { ok: false, reason: 'time: must be a valid RFC 3339 timestamp with offset', id: idText, type: typeText };
+  }
+  const schema = DATA_SCHEMAS[e.type];
+  const data = schema.safeParse(e.data);
+  if (!data.success) {
+    const detailed = schema.safeParse(e.data, REPORT_INPUT);
+    const issues = detailed.success ? data.error.issues : detailed.error.issues;
+    return { ok: false, reason: formatIssues(issues, 'data'), id: idText, type: typeText };
+  }
+  const event = { id: e.id, source: e.source, type: e.type, time, data: data.data } as HuitianEvent;
+  if (e.subject !== undefined) event.subject = e.subject;
+  return { ok: true, event };
+}
+
+/** Decodes one line of NDJSON (or one JSON document). Never throws. */
+export function decodeJson(text: string): Decoded {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reason: `(event): invalid JSON (${(err as Error).message})` };
+  }
+  return decodeEvent(value);
+}

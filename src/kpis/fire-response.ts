@@ -1,0 +1,331 @@
+/**
+ * 5-minute fire response coverage (消防救援 5 分钟响应时间覆盖率, target ≥ 80 %) and the
+ * 90th-percentile response time, from the dispatch event stream.
+ *
+ * Scope: incidents of category `fire` or `rescue`, attributed to the minute of their
+ * `received` time, grouped by district and by the station of the first dispatch.
+ *
+ * Clock start: the first `dispatched` event (the dispatch order — 建标152 asks a company
+ * to reach the edge of its district within 5 minutes of the order), or `received` when
+ * configured so (the caller's wait). A unit that arrives with no dispatch recorded before
+ * it starts the clock at `received`.
+ *
+ * Decision, with S the clock start, A the first arrival over all units, C the close and
+ * L = 300 s:
+ *   covered  — A ≤ S + L (and A no later than C);
+ *   excluded — closed before any arrival and no later than S + L (cancelled, false alarm);
+ *   missed   — otherwise, i.e. nothing arrived by S + L.
+ * Each is decided only once the watermark has passed min(A, C, S + L): from then on no
+ * event that could change the outcome can still arrive, which is why shuffling arrivals
+ * within the allowed lateness never changes the KPI. Exactly 300 s is covered.
+ *
+ * Incidents never dispatched stay pending; 24 h after their first event they are evicted
+ * and counted in the `unresolved` field, never dropped silently.
+ *
+ * Partial family `fire_response`, tags {district, station}, fields: covered, missed,
+ * unresolved, rt_count, rt_sum (seconds), rt_le_<s> (histogram, see histogram.ts).
+ * The response time of a missed incident is added once its first arrival is final.
+ */
+import { clearDispatchOverdue, raiseDispatchOverdue } from '../alerts/dispatch-overdue.js';
+import type { KpiBreachRule } from '../alerts/kpi-breach.js';
+import type { EventOf, IncidentCategory } from '../events/schemas.js';
+import type { FireClockStart, StepContext } from '../engine/step-context.js';
+import type { Timer } from '../time/timer-queue.js';
+import { histogramField, percentileFromFields } from './histogram.js';
+import type { PercentileKpi, RatioKpi } from './kpi-definition.js';
+import { bucketOf, UNKNOWN, type Fields } from './partials.js';
+
+export const FIRE_RESPONSE_FAMILY = 'fire_response';
+export const COVERAGE_LIMIT_S = 300;
+const PENDING_TTL_MS = 24 * 3600_000;
+const IN_SCOPE: ReadonlySet<IncidentCategory> = new Set(['fire', 'rescue']);
+
+const DECIDE = 'incident-decide';
+const EVICT = 'incident-evict';
+const FORGET = 'incident-forget';
+
+export const fireResponseCoverage: RatioKpi = {
+  name: 'fire_response_coverage_5min',
+  title: '消防救援 5 分钟响应时间覆盖率',
+  titleEn: 'Fire and rescue 5-minute response coverage',
+  unit: 'ratio',
+  target: 0.8,
+  targetDirection: 'atLeast',
+  kind: 'ratio',
+  family: FIRE_RESPONSE_FAMILY,
+  groupTags: ['district', 'station'],
+  numerator: 'covered',
+  denominator: ['covered', 'missed'],
+  description:
+    '火灾、抢险救援警情中，首支力量在响应计时起点后 300 秒内到场的比例；按接警时间所在分钟归属，未派警及到场前撤销的警情不计入。',
+  descriptionEn:
+    'Share of fire and rescue incidents whose first unit arrived within 300 s of the clock start; attributed to the minute the call was received; incidents closed before any arrival and within 300 s are left out.',
+};
+
+export const fireResponseTimeP90: PercentileKpi = {
+  name: 'fire_response_time_p90',
+  title: '消防救援响应时间（90 百分位）',
+  titleEn: 'Fire and rescue response time, 90th percentile',
+  unit: 's',
+  target: COVERAGE_LIMIT_S,
+  targetDirection: 'atMost',
+  kind: 'percentile',
+  quantile: 0.9,
+  family: FIRE_RESPONSE_FAMILY,
+  groupTags: ['district', 'station'],
+  description: '计时起点至首支力量到场的秒数的 90 百分位（NFPA 1710 的统计口径），5 秒分辨率直方图，仅计有到场记录的警情。',
+  descriptionEn:
+    'Seconds from the clock start to the first arrival at the 90th percentile (as NFPA 1710 reports), from a 5-second-resolution histogram; incidents with an arrival only.',
+};
+
+export function coverageValue(fields: Readonly<Fields>): number | null {
+  const decided = (fields.covered ?? 0) + (fields.missed ?? 0);
+  return decided === 0 ? null : (fields.covered ?? 0) / decided;
+}
+
+export function responseTimeP90(fields: Readonly<Fields>): number | null {
+  return percentileFromFields(fields, 0.9);
+}
+
+type Decision = 'covered' | 'missed' | 'excluded';
+
+interface Incident {
+  received: number | null;
+  category: IncidentCategory | null;
+  district: string | null;
+  receivedStation: string | null;
+  /** Dispatch orders as [time, station], ascending by time. */
+  dispatches: Array<[number, string | null]>;
+  firstArrival: number | null;
+  closed: number | null;
+  firstSeen: number;
+  decision: Decision | null;
+  clockStart: number | null;
+  station: string | null;
+  responseRecorded: boolean;
+  scheduledDue: number | null;
+}
+
+export interface FireResponseSnapshot {
+  incidents: Array<[string, Incident]>;
+  finished: string[];
+}
+
+type DispatchEvent =
+  | EventOf<'huitian.dispatch.received'>
+  | EventOf<'huitian.dispatch.dispatched'>
+  | EventOf<'huitian.dispatch.arrived'>
+  | EventOf<'huitian.dispatch.closed'>;
+
+export interface FireResponseStats {
+  pending: number;
+  evictedUnresolved: number;
+}
+
+export class FireResponseTracker {
+  private readonly incidents = new Map<string, Incident>();
+  /** Incidents already decided and done with; stragglers about them are ignored for 24 h. */
+  private readonly finished = new Set<string>();
+  evictedUnresolved = 0;
+
+  constructor(private readonly breach: KpiBreachRule) {}
+
+  get pendingCount(): number {
+    return this.incidents.size;
+  }
+
+  onEvent(ctx: StepContext, e: DispatchEvent): void {
+    const incidentId = e.data.incidentId;
+    if (this.finished.has(incidentId)) return;
+    let inc = this.incidents.get(incidentId);
+    if (inc === undefined) {
+      inc = {
+        received: null,
+        category: null,
+        district: null,
+        receivedStation: null,
+        dispatches: [],
+        firstArrival: null,
+        closed: null,
+        firstSeen: e.time,
+        decision: null,
+        clockStart: null,
+        station: null,
+        responseRecorded: false,
+        scheduledDue: null,
+      };
+      this.incidents.set(incidentId, inc);
+      ctx.timers.schedule(e.time + PENDING_TTL_MS, EVICT, incidentId);
+    }
+    switch (e.type) {
+      case 'huitian.dispatch.received':
+        if (inc.received === null || e.time < inc.received) {
+          inc.received = e.time;
+          inc.category = e.data.category;
+          inc.district = e.data.district;
+          inc.receivedStation = e.data.station ?? null;
+        }
+        if (!IN_SCOPE.has(e.data.category)) {
+          this.finish(ctx, incidentId);
+          return;
+        }
+        break;
+      case 'huitian.dispatch.dispatched': {
+        const d = inc.dispatches;
+        let i = d.length;
+        while (i > 0 && d[i - 1]![0] > e.time) i--;
+        d.splice(i, 0, [e.time, e.data.station ?? null]);
+        break;
+      }
+      case 'huitian.dispatch.arrived':
+        if (inc.firstArrival === null || e.time < inc.firstArrival) inc.firstArrival = e.time;
+        // Act on arrival: the operators learn at once that a unit is on scene.
+        clearDispatchOverdue(ctx.alerts, incidentId, e.time, `event:${e.id}`, `unit ${e.data.unitId} arrived`);
+        break;
+      case 'huitian.dispatch.closed':
+        if (inc.closed === null || e.time < inc.closed) inc.closed = e.time;
+        clearDispatchOverdue(ctx.alerts, incidentId, e.time, `event:${e.id}`, `incident closed: ${e.data.reason}`);
+        break;
+    }
+    this.reschedule(ctx, incidentId, inc);
+  }
+
+  onTimer(ctx: StepContext, timer: Timer): boolean {
+    switch (timer.kind) {
+      case DECIDE: {
+        const inc = this.incidents.get(timer.key);
+        if (inc !== undefined && inc.scheduledDue === timer.due) {
+          inc.scheduledDue = null;
+          this.evaluate(ctx, timer.key, inc);
+        }
+        return true;
+      }
+      case EVICT: {
+        const inc = this.incidents.get(timer.key);
+        if (inc !== undefined) this.evict(ctx, timer.key, inc);
+        return true;
+      }
+      case FORGET:
+        this.finished.delete(timer.key);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** The clock start as far as the events seen so far tell, or null (not dispatched yet). */
+  private clockStartOf(ctx: StepContext, inc: Incident): { at: number; kind: FireClockStart | 'received-no-dispatch'; station: string | null } | null {
+    if (inc.received === null) return null;
+    if (ctx.fireClockStart === 'received') {
+      return { at: inc.received, kind: 'received', station: inc.dispatches[0]?.[1] ?? inc.receivedStation };
+    }
+    const first = inc.dispatches[0];
+    if (first !== undefined && (inc.firstArrival === null || first[0] <= inc.firstArrival)) {
+      return { at: first[0], kind: 'dispatched', station: first[1] ?? inc.receivedStation };
+    }
+    if (inc.firstArrival !== null) return { at: inc.received, kind: 'received-no-dispatch', station: inc.receivedStation };
+    return null;
+  }
+
+  /** The event time after which the next step for this incident is final, or null. */
+  private dueOf(ctx: StepContext, inc: Incident): number | null {
+    if (inc.decision === null) {
+      const start = this.clockStartOf(ctx, inc);
+      if (start === null) return null;
+      const limit = start.at + COVERAGE_LIMIT_S * 1000;
+      return Math.min(inc.firstArrival ?? limit, inc.closed ?? limit, limit);
+    }
+    if (inc.decision === 'missed' && !inc.responseRecorded && inc.firstArrival !== null) return inc.firstArrival;
+    return null;
+  }
+
+  private reschedule(ctx: StepContext, incidentId: string, inc: Incident): void {
+    const due = this.dueOf(ctx, inc);
+    if (due === null || due === inc.scheduledDue) return;
+    inc.scheduledDue = due;
+    ctx.timers.schedule(due, DECIDE, incidentId);
+  }
+
+  private evaluate(ctx: StepContext, incidentId: string, inc: Incident): void {
+    const due = this.dueOf(ctx, inc);
+    if (due === null) return;
+    if (!(ctx.watermark > due)) {
+      this.reschedule(ctx, incidentId, inc);
+      return;
+    }
+    const tags = () => ({ district: inc.district ?? UNKNOWN, station: inc.station ?? UNKNOWN });
+    const bucket = bucketOf(inc.received!);
+    if (inc.decision === null) {
+      const start = this.clockStartOf(ctx, inc)!;
+      const limit = start.at + COVERAGE_LIMIT_S * 1000;
+      inc.clockStart = start.at;
+      inc.station = start.station;
+      const a = inc.firstArrival;
+      const c = inc.closed;
+      if (a !== null && a <= limit && (c === null || a <= c)) {
+        inc.decision = 'covered';
+        const seconds = Math.max(0, (a - start.at) / 1000);
+        ctx.partials.add(FIRE_RESPONSE_FAMILY, bucket, tags(), { covered: 1, rt_count: 1, rt_sum: seconds, [histogramField(seconds)]: 1 });
+        inc.responseRecorded = true;
+        this.breach.record(bucket, 1, 1);
+      } else if (c !== null && c <= limit) {
+        inc.decision = 'excluded';
+      } else {
+        inc.decision = 'missed';
+        ctx.partials.add(FIRE_RESPONSE_FAMILY, bucket, tags(), { missed: 1 });
+        this.breach.record(bucket, 0, 1);
+        if (a === null && c === null) {
+          raiseDispatchOverdue(ctx.alerts, {
+            incidentId,
+            category: inc.category!,
+            district: inc.district ?? UNKNOWN,
+            station: inc.station ?? UNKNOWN,
+            clockStart: start.at,
+            clockStartKind: start.kind,
+            limitSeconds: COVERAGE_LIMIT_S,
+          });
+        }
+      }
+    } else if (inc.decision === 'missed' && inc.firstArrival !== null && !inc.responseRecorded) {
+      const seconds = Math.max(0, (inc.firstArrival - inc.clockStart!) / 1000);
+      ctx.partials.add(FIRE_RESPONSE_FAMILY, bucket, tags(), { rt_count: 1, rt_sum: seconds, [histogramField(seconds)]: 1 });
+      inc.responseRecorded = true;
+    }
+    const done =
+      inc.decision !== 'missed' || inc.responseRecorded || (inc.closed !== null && inc.closed < ctx.watermark);
+    if (done) this.finish(ctx, incidentId);
+    else this.reschedule(ctx, incidentId, inc);
+  }
+
+  private evict(ctx: StepContext, incidentId: string, inc: Incident): void {
+    if (inc.decision === null && inc.category !== null && IN_SCOPE.has(inc.category)) {
+      const station = inc.dispatches[0]?.[1] ?? inc.receivedStation ?? UNKNOWN;
+      ctx.partials.add(FIRE_RESPONSE_FAMILY, bucketOf(inc.received!), { district: inc.district ?? UNKNOWN, station }, { unresolved: 1 });
+      this.evictedUnresolved++;
+    } else if (inc.decision === null) {
+      // Dispatch events whose `received` never came: nothing to attribute them to.
+      this.evictedUnresolved++;
+    }
+    this.finish(ctx, incidentId);
+  }
+
+  private finish(ctx: StepContext, incidentId: string): void {
+    this.incidents.delete(incidentId);
+    this.finished.add(incidentId);
+    ctx.timers.schedule(Math.max(ctx.watermark, 0) + PENDING_TTL_MS, FORGET, incidentId);
+  }
+
+  snapshot(): FireResponseSnapshot {
+    return {
+      incidents: [...this.incidents.entries()].map(([k, v]) => [k, structuredClone(v)]),
+      finished: [...this.finished],
+    };
+  }
+
+  restore(s: FireResponseSnapshot & { evictedUnresolved?: number }): void {
+    this.incidents.clear();
+    this.finished.clear();
+    for (const [k, v] of s.incidents) this.incidents.set(k, structuredClone(v));
+    for (const id of s.finished) this.finished.add(id);
+  }
+}

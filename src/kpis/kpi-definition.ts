@@ -1,0 +1,51 @@
+/**
+ * What a KPI is, for the catalogue (`GET /v1/kpis`) and for the query code that turns
+ * merged partial fields into a value.
+ */
+import type { Fields } from './partials.js';
+
+export type KpiKind = 'ratio' | 'percentile' | 'gauge' | 'mean';
+
+interface KpiBase {
+  name: string;
+  /** Chinese title first: the operators read Chinese. */
+  title: string;
+  titleEn: string;
+  unit: string;
+  /** Target value, or null when the KPI has none. */
+  target: number | null;
+  /** How `value` is compared with `target`. */
+  targetDirection: 'atLeast' | 'atMost' | null;
+  /** Partial family (InfluxDB measurement) the KPI is computed from. */
+  family: string;
+  /** Tags a query may group by. */
+  groupTags: readonly string[];
+  description: string;
+  descriptionEn: string;
+}
+
+export interface RatioKpi extends KpiBase {
+  kind: 'ratio';
+  numerator: string;
+  /** Fields summed into the denominator. */
+  denominator: readonly string[];
+}
+
+export interface PercentileKpi extends KpiBase {
+  kind: 'percentile';
+  quantile: number;
+}
+
+export interface MeanKpi extends KpiBase {
+  kind: 'mean';
+  sumField: string;
+  countField: string;
+}
+
+export interface GaugeKpi extends KpiBase {
+  kind: 'gauge';
+  /** Value of one sampled minute from the fields merged over the group; null if undefined. */
+  minuteValue: (fields: Readonly<Fields>) => number | null;
+}
+
+export type KpiDefinition = RatioKpi | PercentileKpi | MeanKpi | GaugeKpi;

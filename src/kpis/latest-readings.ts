@@ -1,0 +1,112 @@
+/**
+ * Per-entity readings for gauges sampled once a minute (waterlogging depth, parking
+ * occupancy, alarm state).
+ *
+ * A gauge minute [B−60 s, B) is sampled only when the watermark reaches B, i.e. when no
+ * reading older than B can still arrive, and it uses each entity's latest reading with a
+ * time before B. Readings that arrived out of order, or ahead of the watermark, wait in
+ * a short per-entity list sorted by event time until their minute is sampled. This is
+ * what makes a gauge independent of arrival order within the allowed lateness.
+ */
+import { STALE_ENTITY_MS } from '../engine/step-context.js';
+
+export interface Timed<V> {
+  time: number;
+  value: V;
+}
+
+export interface EntityReadings<V, M> {
+  meta: M;
+  /** Time of the newest reading seen (pending or applied); drives metadata and staleness. */
+  newestTime: number;
+  /** Latest reading applied at the last sample, if any. */
+  current: Timed<V> | undefined;
+  pending: Array<Timed<V>>;
+}
+
+export interface ReadingsSnapshot<V, M> {
+  entities: Array<[string, EntityReadings<V, M>]>;
+}
+
+export class LatestReadings<V, M> {
+  readonly entities = new Map<string, EntityReadings<V, M>>();
+
+  /**
+   * Adds a reading. `meta` is taken from the newest reading by event time; fields the
+   * reading leaves undefined keep their previous value.
+   */
+  add(entityId: string, time: number, value: V, meta: M): void {
+    let entity = this.entities.get(entityId);
+    if (entity === undefined) {
+      entity = { meta, newestTime: time, current: undefined, pending: [{ time, value }] };
+      this.entities.set(entityId, entity);
+      return;
+    }
+    if (time >= entity.newestTime) {
+      entity.newestTime = time;
+      entity.meta = mergeMeta(entity.meta, meta);
+    }
+    const pending = entity.pending;
+    // In-order arrival is the common case: append. Otherwise insert after equal times,
+    // so two readings with one timestamp keep their arrival order.
+    if (pending.length === 0 || pending[pending.length - 1]!.time <= time) {
+      pending.push({ time, value });
+    } else {
+      let i = pending.length - 1;
+      while (i > 0 && pending[i - 1]!.time > time) i--;
+      pending.splice(i, 0, { time, value });
+    }
+  }
+
+  /**
+   * Applies every pending reading before `boundary` and calls `visit` once per entity
+   * with the value carried into the minute and the readings inside it, in time order.
+   * Entities whose newest reading is older than the staleness limit are dropped first.
+   */
+  sample(
+    boundary: number,
+    visit: (entityId: string, entity: EntityReadings<V, M>, carriedIn: Timed<V> | undefined, inMinute: ReadonlyArray<Timed<V>>) => void,
+  ): void {
+    const minuteStart = boundary - 60_000;
+    const empty: Array<Timed<V>> = [];
+    for (const [entityId, entity] of this.entities) {
+      if (entity.newestTime < boundary - STALE_ENTITY_MS) {
+        this.entities.delete(entityId);
+        continue;
+      }
+      const pending = entity.pending;
+      if (pending.length > 0 && pending[0]!.time < boundary) {
+        let n = 0;
+        while (n < pending.length && pending[n]!.time < boundary) n++;
+        const applied = pending.splice(0, n);
+        // Readings before the minute (only after a skipped gap) just set the carried value.
+        let carried = entity.current;
+        const inMinute: Array<Timed<V>> = [];
+        for (const r of applied) {
+          if (r.time < minuteStart) carried = r;
+          else inMinute.push(r);
+        }
+        entity.current = applied[applied.length - 1];
+        visit(entityId, entity, carried, inMinute);
+      } else if (entity.current !== undefined) {
+        visit(entityId, entity, entity.current, empty);
+      }
+    }
+  }
+
+  snapshot(): ReadingsSnapshot<V, M> {
+    return { entities: [...this.entities.entries()].map(([k, e]) => [k, structuredClone(e)]) };
+  }
+
+  restore(s: ReadingsSnapshot<V, M>): void {
+    this.entities.clear();
+    for (const [k, e] of s.entities) this.entities.set(k, structuredClone(e));
+  }
+}
+
+function mergeMeta<M>(prev: M, next: M): M {
+  if (prev === null || typeof prev !== 'object') return next;
+  const merged = { ...prev } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(next as Record<string, unknown>)) if (v !== undefined) merged[k] = v;
+  return merged as M;
+}

@@ -1,0 +1,63 @@
+/**
+ * `parking_occupancy_rate`: Σ occupied ÷ Σ capacity over the lots' latest readings,
+ * sampled at the end of each minute of event time. Occupancy above capacity (cars on
+ * aisles) is counted as reported, so the rate can exceed 1.
+ *
+ * Partial family `parking`, tags {district, lot}, fields: occupied, capacity.
+ */
+import type { EventOf } from '../events/schemas.js';
+import type { StepContext } from '../engine/step-context.js';
+import type { GaugeKpi } from './kpi-definition.js';
+import { LatestReadings, type ReadingsSnapshot } from './latest-readings.js';
+import { UNKNOWN } from './partials.js';
+
+export const PARKING_FAMILY = 'parking';
+
+export const parkingOccupancyRate: GaugeKpi = {
+  name: 'parking_occupancy_rate',
+  title: '停车场占用率',
+  titleEn: 'Parking occupancy rate',
+  unit: 'ratio',
+  target: null,
+  targetDirection: null,
+  kind: 'gauge',
+  family: PARKING_FAMILY,
+  groupTags: ['district', 'lot'],
+  minuteValue: (f) => (f.capacity === undefined || f.capacity === 0 ? null : (f.occupied ?? 0) / f.capacity),
+  description: '各停车场最新读数的占用车位之和除以泊位之和，每分钟末采样。',
+  descriptionEn: "Sum of occupied spaces over sum of capacity across the lots' latest readings, sampled at the end of each minute.",
+};
+
+interface LotMeta {
+  district?: string;
+  name?: string;
+}
+
+export class ParkingGauge {
+  private readonly readings = new LatestReadings<[occupied: number, capacity: number], LotMeta>();
+
+  get size(): number {
+    return this.readings.entities.size;
+  }
+
+  onOccupancy(e: EventOf<'huitian.parking.occupancy'>): void {
+    const d = e.data;
+    this.readings.add(d.lotId, e.time, [d.occupied, d.capacity], { district: d.district, name: d.name });
+  }
+
+  sampleMinute(ctx: StepContext, boundary: number): void {
+    const bucket = boundary - 60_000;
+    this.readings.sample(boundary, (lotId, entity) => {
+      const [occupied, capacity] = entity.current!.value;
+      ctx.partials.add(PARKING_FAMILY, bucket, { district: entity.meta.district ?? UNKNOWN, lot: lotId }, { occupied, capacity });
+    });
+  }
+
+  snapshot(): ReadingsSnapshot<[number, number], LotMeta> {
+    return this.readings.snapshot();
+  }
+
+  restore(s: ReadingsSnapshot<[number, number], LotMeta>): void {
+    this.readings.restore(s);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Waterlogging gauges, sampled per minute of event time:
+ * - `waterlogging_points_over_threshold`: points whose latest depth is ≥ 15 cm (the
+ *   yellow warning level, configurable with the rule);
+ * - `waterlogging_max_depth_cm`: the deepest water at any point during the minute,
+ *   including depth carried in from before it, so a peak between two samples is kept.
+ *
+ * Partial family `waterlogging`, tags {district, point}, fields: depth_cm (latest),
+ * max_depth_cm, over_threshold (0/1), points (1). Grouping by point gives each point's
+ * own series; the peak a point reached is the max of its max_depth_cm.
+ */
+import type { EventOf } from '../events/schemas.js';
+import type { StepContext } from '../engine/step-context.js';
+import type { GaugeKpi } from './kpi-definition.js';
+import { LatestReadings, type ReadingsSnapshot } from './latest-readings.js';
+import { UNKNOWN } from './partials.js';
+
+export const WATERLOGGING_FAMILY = 'waterlogging';
+
+export const waterloggingPointsOverThreshold: GaugeKpi = {
+  name: 'waterlogging_points_over_threshold',
+  title: '积水超阈值点位数',
+  titleEn: 'Waterlogging points over threshold',
+  unit: 'points',
+  target: null,
+  targetDirection: null,
+  kind: 'gauge',
+  family: WATERLOGGING_FAMILY,
+  groupTags: ['district', 'point'],
+  minuteValue: (f) => (f.points === undefined ? null : (f.over_threshold ?? 0)),
+  description: '每分钟末最新读数不低于黄色预警阈值（默认 15 厘米）的积水监测点数量。',
+  descriptionEn: 'Points whose latest depth at the end of each minute is at or above the yellow threshold (15 cm by default).',
+};
+
+export const waterloggingMaxDepth: GaugeKpi = {
+  name: 'waterlogging_max_depth_cm',
+  title: '最大积水深度',
+  titleEn: 'Maximum waterlogging depth',
+  unit: 'cm',
+  target: null,
+  targetDirection: null,
+  kind: 'gauge',
+  family: WATERLOGGING_FAMILY,
+  groupTags: ['district', 'point'],
+  minuteValue: (f) => (f.max_depth_cm === undefined ? null : f.max_depth_cm),
+  description: '每分钟内各监测点出现过的最大积水深度（含上一读数延续的深度）。',
+  descriptionEn: 'Deepest water seen at any point during each minute, including depth carried in from the previous reading.',
+};
+
+interface PointMeta {
+  district?: string;
+  name?: string;
+}
+
+export class WaterloggingGauge {
+  private readonly readings = new LatestReadings<number, PointMeta>();
+
+  get size(): number {
+    return this.readings.entities.size;
+  }
+
+  onReading(e: EventOf<'huitian.waterlogging.reading'>): void {
+    const d = e.data;
+    this.readings.add(d.pointId, e.time, d.depthCm, { district: d.district, name: d.name });
+  }
+
+  /** The district a point last said it is in. */
+  districtOf(pointId: string): string | undefined {
+    return this.readings.entities.get(pointId)?.meta.district;
+  }
+
+  sampleMinute(ctx: StepContext, boundary: number): void {
+    const threshold = ctx.rules.waterlogging.yellowCm;
+    const bucket = boundary - 60_000;
+    this.readings.sample(boundary, (pointId, entity, carriedIn, inMinute) => {
+      let max = carriedIn === undefined ? 0 : carriedIn.value;
+      for (const r of inMinute) if (r.value > max) max = r.value;
+      const latest = entity.current!.value;
+      ctx.partials.add(
+        WATERLOGGING_FAMILY,
+        bucket,
+        { district: entity.meta.district ?? UNKNOWN, point: pointId },
+        { depth_cm: latest, max_depth_cm: max, over_threshold: latest >= threshold ? 1 : 0, points: 1 },
+      );
+    });
+  }
+
+  snapshot(): ReadingsSnapshot<number, PointMeta> {
+    return this.readings.snapshot();
+  }
+
+  restore(s: ReadingsSnapshot<number, PointMeta>): void {
+    this.readings.restore(s);
+  }
+}
