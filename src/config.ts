@@ -1,0 +1,283 @@
+/**
+ * Service configuration: parsed once at start-up from defaults, an optional JSON config
+ * file (`HUITIAN_CONFIG`), `HUITIAN_*` environment variables and `huitian serve` flags,
+ * in that order of precedence; every problem is listed in one error naming the key;
+ * the result is frozen. Each field carries its description and default, from which the
+ * README's configuration table is generated (`npm run docs:config`).
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { rulesConfigSchema, type RulesConfig } from './alerts/rules-config.js';
+import { HuitianError } from './errors.js';
+
+export const ROLES = ['viewer', 'operator', 'ingest', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const list = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''));
+
+export interface FieldSpec {
+  env: string;
+  flag: string;
+  description: string;
+  default: unknown;
+  schema: z.ZodType;
+}
+
+/** Every configuration key. Order is the order of the README table. */
+export const CONFIG_FIELDS = {
+  host: {
+    env: 'HUITIAN_HOST',
+    flag: '--host',
+    description: 'Address the HTTP API listens on. Without tokens only a loopback address is allowed.',
+    default: '127.0.0.1',
+    schema: z.string().min(1),
+  },
+  port: { env: 'HUITIAN_PORT', flag: '--port', description: 'HTTP port (0 picks a free one).', default: 8080, schema: intFrom(0, 65535) },
+  dataDir: {
+    env: 'HUITIAN_DATA_DIR',
+    flag: '--data-dir',
+    description: 'Directory of the embedded SQLite store (huitian.db): KPIs, alerts, dead letters, checkpoints.',
+    default: './data',
+    schema: z.string().min(1),
+  },
+  timeMode: {
+    env: 'HUITIAN_TIME_MODE',
+    flag: '--time-mode',
+    description: '`live`: the watermark also advances with the wall clock while input is idle. `replay`: event time only.',
+    default: 'live',
+    schema: z.enum(['live', 'replay']),
+  },
+  latenessS: {
+    env: 'HUITIAN_LATENESS_S',
+    flag: '--lateness-s',
+    description: 'Allowed lateness in seconds: events older than the newest event time minus this are rejected as `late`.',
+    default: 60,
+    schema: intFrom(0, 86_400),
+  },
+  tokens: {
+    env: 'HUITIAN_TOKENS',
+    flag: '--tokens',
+    description: 'Comma-separated `role:token` pairs (roles: viewer, operator, ingest, admin). Empty: auth off, loopback only.',
+    default: '',
+    schema: z.string(),
+  },
+  logLevel: {
+    env: 'HUITIAN_LOG_LEVEL',
+    flag: '--log-level',
+    description: 'pino log level.',
+    default: 'info',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  },
+  fireClockStart: {
+    env: 'HUITIAN_FIRE_CLOCK_START',
+    flag: '--fire-clock-start',
+    description: 'Start of the 5-minute response clock: `dispatched` (the dispatch order, 建标152) or `received` (the call).',
+    default: 'dispatched',
+    schema: z.enum(['dispatched', 'received']),
+  },
+  bodyLimitBytes: {
+    env: 'HUITIAN_BODY_LIMIT_BYTES',
+    flag: '--body-limit-bytes',
+    description: 'Largest accepted request body; larger ones get 413.',
+    default: 10 * 1024 * 1024,
+    schema: intFrom(1024, 1024 * 1024 * 1024),
+  },
+  ingestRateLimit: {
+    env: 'HUITIAN_INGEST_RATE_LIMIT',
+    flag: '--ingest-rate-limit',
+    description: 'POST /v1/events requests per client per minute before 429 (0 disables). Counts requests, not events.',
+    default: 60_000,
+    schema: intFrom(0, 10_000_000),
+  },
+  idleTimeoutS: {
+    env: 'HUITIAN_IDLE_TIMEOUT_S',
+    flag: '--idle-timeout-s',
+    description: 'Live mode: a source silent this many seconds stops holding event time back.',
+    default: 5,
+    schema: z.coerce.number().positive().max(3600),
+  },
+  snapshotIntervalS: {
+    env: 'HUITIAN_SNAPSHOT_INTERVAL_S',
+    flag: '--snapshot-interval-s',
+    description: 'How often the engine state is checkpointed; a restart replays at most this much input.',
+    default: 30,
+    schema: z.coerce.number().positive().max(86_400),
+  },
+  sqliteSync: {
+    env: 'HUITIAN_SQLITE_SYNC',
+    flag: '--sqlite-sync',
+    description: 'SQLite `synchronous`: `normal` survives a process crash (kill -9); `full` also survives power loss.',
+    default: 'normal',
+    schema: z.enum(['normal', 'full']),
+  },
+  instanceId: {
+    env: 'HUITIAN_INSTANCE_ID',
+    flag: '--instance-id',
+    description: 'Writer id of this instance in KPI partials (the `writer` tag); must be unique per instance.',
+    default: hostname(),
+    schema: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/),
+  },
+  kafkaBrokers: {
+    env: 'HUITIAN_KAFKA_BROKERS',
+    flag: '--kafka-brokers',
+    description: 'Comma-separated Kafka bootstrap brokers; set to consume from Kafka.',
+    default: [] as string[],
+    schema: list,
+  },
+  kafkaTopics: {
+    env: 'HUITIAN_KAFKA_TOPICS',
+    flag: '--kafka-topics',
+    description: 'Topics consumed.',
+    default: ['huitian.waterlogging', 'huitian.utility', 'huitian.parking', 'huitian.dispatch'],
+    schema: list,
+  },
+  kafkaGroup: { env: 'HUITIAN_KAFKA_GROUP', flag: '--kafka-group', description: 'Consumer group id.', default: 'huitian-brain', schema: z.string().min(1) },
+  kafkaAlertsTopic: {
+    env: 'HUITIAN_KAFKA_ALERTS_TOPIC',
+    flag: '--kafka-alerts-topic',
+    description: 'When set, every alert transition is also produced to this topic (e.g. `huitian.alerts`).',
+    default: '',
+    schema: z.string(),
+  },
+  natsUrl: {
+    env: 'HUITIAN_NATS_URL',
+    flag: '--nats-url',
+    description: 'NATS server URL(s), comma-separated; set to consume JetStream and publish alerts on NATS.',
+    default: [] as string[],
+    schema: list,
+  },
+  natsStream: { env: 'HUITIAN_NATS_STREAM', flag: '--nats-stream', description: 'JetStream stream of `huitian.events.>` (created if missing).', default: 'HUITIAN_EVENTS', schema: z.string().min(1) },
+  natsConsumer: { env: 'HUITIAN_NATS_CONSUMER', flag: '--nats-consumer', description: 'Durable pull consumer name.', default: 'huitian-brain', schema: z.string().min(1) },
+  dlqTopic: {
+    env: 'HUITIAN_DLQ_TOPIC',
+    flag: '--dlq-topic',
+    description: 'Kafka topic and NATS subject that invalid records are forwarded to, with the reason in a header.',
+    default: 'huitian.dlq',
+    schema: z.string().min(1),
+  },
+  influxUrl: {
+    env: 'HUITIAN_INFLUX_URL',
+    flag: '--influx-url',
+    description: 'InfluxDB URL; set to write KPI partials to InfluxDB and answer KPI queries from it.',
+    default: '',
+    schema: z.string(),
+  },
+  influxToken: {
+    env: 'HUITIAN_INFLUX_TOKEN',
+    flag: '--influx-token',
+    description: 'InfluxDB token (2.x) or `user:password` (1.8).',
+    default: '',
+    schema: z.string(),
+  },
+  influxOrg: { env: 'HUITIAN_INFLUX_ORG', flag: '--influx-org', description: 'InfluxDB organisation (ignored by 1.8).', default: 'huitian', schema: z.string() },
+  influxBucket: {
+    env: 'HUITIAN_INFLUX_BUCKET',
+    flag: '--influx-bucket',
+    description: 'InfluxDB bucket (2.x) or `database/retention-policy` (1.8).',
+    default: 'huitian',
+    schema: z.string().min(1),
+  },
+} satisfies Record<string, FieldSpec>;
+
+type Fields = typeof CONFIG_FIELDS;
+export type ServiceConfig = Readonly<{ [K in keyof Fields]: z.output<Fields[K]['schema']> }> & {
+  readonly rules: RulesConfig;
+  readonly tokenRoles: ReadonlyMap<string, Role>;
+  /** Where the configuration came from, for the start-up log. */
+  readonly configFile: string | null;
+};
+
+export type ConfigOverrides = Partial<Record<keyof Fields, unknown>>;
+
+/**
+ * Parses `role:token` pairs. Tokens are compared in constant time elsewhere; here we
+ * only refuse what would make auth ambiguous or weak.
+ */
+export function parseTokens(text: string): { roles: Map<string, Role>; problems: string[] } {
+  const roles = new Map<string, Role>();
+  const problems: string[] = [];
+  for (const raw of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const i = raw.indexOf(':');
+    const role = i < 0 ? raw : raw.slice(0, i);
+    const token = i < 0 ? '' : raw.slice(i + 1);
+    if (!(ROLES as readonly string[]).includes(role)) problems.push(`unknown role "${role}" (roles: ${ROLES.join(', ')})`);
+    else if (token.length < 8) problems.push(`the ${role} token is shorter than 8 characters`);
+    else if (roles.has(token)) problems.push(`a token is given twice`);
+    else roles.set(token, role as Role);
+  }
+  return { roles, problems };
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
+/**
+ * Loads the configuration. `env` is usually process.env; `overrides` are the CLI flags.
+ * Throws HuitianError CONFIG_INVALID listing every problem with its key.
+ */
+export function loadConfig(env: Record<string, string | undefined>, overrides: ConfigOverrides = {}): ServiceConfig {
+  const problems: string[] = [];
+  const configFile = (overrides as { config?: string }).config ?? env.HUITIAN_CONFIG ?? null;
+  let file: Record<string, unknown> = {};
+  if (configFile !== null && configFile !== '') {
+    try {
+      file = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+      if (file === null || typeof file !== 'object' || Array.isArray(file)) throw new Error('not a JSON object');
+    } catch (err) {
+      problems.push(`HUITIAN_CONFIG (${configFile}): ${(err as Error).message}`);
+      file = {};
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(CONFIG_FIELDS) as Array<[keyof Fields, FieldSpec]>) {
+    let raw: unknown = spec.default;
+    let from = 'default';
+    if (file[key] !== undefined) {
+      raw = file[key];
+      from = `${configFile} key "${key}"`;
+    }
+    if (env[spec.env] !== undefined && env[spec.env] !== '') {
+      raw = env[spec.env];
+      from = spec.env;
+    }
+    if (overrides[key] !== undefined) {
+      raw = overrides[key];
+      from = spec.flag;
+    }
+    const parsed = spec.schema.safeParse(raw);
+    if (parsed.success) out[key] = parsed.data;
+    else problems.push(`${from}: ${parsed.error.issues.map((i) => i.message).join('; ')} (got ${JSON.stringify(raw)})`);
+  }
+  const rules = rulesConfigSchema.safeParse(file.rules ?? {});
+  if (!rules.success) {
+    for (const issue of rules.error.issues) problems.push(`rules.${issue.path.join('.')}: ${issue.message}`);
+  }
+  const tokens = parseTokens(typeof out.tokens === 'string' ? out.tokens : '');
+  for (const p of tokens.problems) problems.push(`HUITIAN_TOKENS: ${p}`);
+  if (typeof out.host === 'string' && tokens.roles.size === 0 && !isLoopback(out.host)) {
+    problems.push(
+      `HUITIAN_HOST: with no HUITIAN_TOKENS configured the API has no authentication, so it listens on loopback only; got ${out.host}. Configure tokens or use 127.0.0.1`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new HuitianError('CONFIG_INVALID', { details: problems.join('\n  - ') }, { details: problems });
+  }
+  return Object.freeze({ ...out, rules: rules.data!, tokenRoles: tokens.roles, configFile }) as unknown as ServiceConfig;
+}
+
+/** The README configuration table, generated from CONFIG_FIELDS. */
+export function configTableMarkdown(): string {
+  const rows = Object.values(CONFIG_FIELDS).map((f: FieldSpec) => {
+    const def = Array.isArray(f.default) ? f.default.join(',') : String(f.default);
+    const shown = f.env === 'HUITIAN_INSTANCE_ID' ? 'host name' : def === '' ? '(empty)' : `\`${def}\``;
+    return `| \`${f.env}\` | \`${f.flag}\` | ${shown} | ${f.description} |`;
+  });
+  return ['| variable | flag | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,84 @@
+/**
+ * `GET /v1/alerts/stream`: Server-Sent Events, one `alert` event per transition, with
+ * the transition's feed sequence as the SSE `id`. A client that reconnects with
+ * `Last-Event-ID` (EventSource does this by itself) first gets every transition it
+ * missed, from the store, then the live ones, with no gap and no repeat.
+ *
+ * The hub is an AlertAnnouncer: the pipeline announces transitions after they are
+ * committed, so everything sent here is already in the store.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { toPublicAlert } from '../alerts/alert.js';
+import type { AlertAnnouncer, AlertReader, CommittedAlertEvent } from '../ports.js';
+
+const HEARTBEAT_MS = 15_000;
+const BACKLOG_PAGE = 500;
+
+type Subscriber = (events: readonly CommittedAlertEvent[]) => void;
+
+export class AlertStreamHub implements AlertAnnouncer {
+  private readonly subscribers = new Set<Subscriber>();
+
+  get clientCount(): number {
+    return this.subscribers.size;
+  }
+
+  announce(events: readonly CommittedAlertEvent[]): void {
+    for (const s of this.subscribers) s(events);
+  }
+
+  subscribe(s: Subscriber): () => void {
+    this.subscribers.add(s);
+    return () => this.subscribers.delete(s);
+  }
+}
+
+export function formatSse(e: CommittedAlertEvent): string {
+  return `id: ${e.seq}\nevent: alert\ndata: ${JSON.stringify({ action: e.action, alert: toPublicAlert(e.alert) })}\n\n`;
+}
+
+export function streamAlerts(hub: AlertStreamHub, store: AlertReader, request: FastifyRequest, reply: FastifyReply): void {
+  const header = request.headers['last-event-id'];
+  const query = (request.query as { lastEventId?: string }).lastEventId;
+  const resumeText = (Array.isArray(header) ? header[0] : header) ?? query;
+  const resumeFrom = resumeText !== undefined && /^\d+$/.test(resumeText) ? Number(resumeText) : null;
+
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  // Without Last-Event-ID the stream starts now: earlier transitions are in GET /v1/alerts.
+  let lastSent = resumeFrom ?? store.lastAlertEventSeq();
+  const pending: CommittedAlertEvent[] = [];
+  let replaying = true;
+  const send = (e: CommittedAlertEvent) => {
+    if (e.seq <= lastSent) return;
+    lastSent = e.seq;
+    res.write(formatSse(e));
+  };
+  // Subscribe before reading the backlog so nothing committed in between is missed.
+  const unsubscribe = hub.subscribe((events) => {
+    if (replaying) pending.push(...events);
+    else for (const e of events) send(e);
+  });
+  res.write(`retry: 2000\n: connected, resuming after ${lastSent}\n\n`);
+  for (;;) {
+    const page = store.alertEventsAfter(lastSent, BACKLOG_PAGE);
+    for (const e of page) send(e);
+    if (page.length < BACKLOG_PAGE) break;
+  }
+  replaying = false;
+  for (const e of pending.splice(0)) send(e);
+  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  heartbeat.unref();
+  const close = () => {
+    clearInterval(heartbeat);
+    unsubscribe();
+  };
+  request.raw.on('close', close);
+  res.on('error', close);
+}

@@ -1,0 +1,26 @@
+/** What the HTTP layer needs from the running service. */
+import type { Logger } from 'pino';
+import type { ServiceConfig } from '../config.js';
+import type { ServiceMetrics } from '../metrics.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import type { AlertReader, DeadLetterReader, KpiReader } from '../ports.js';
+import type { AlertStreamHub } from './alert-stream.js';
+
+export interface ReadinessCheck {
+  name: string;
+  /** Resolves to null when ready, or a sentence saying what is not. */
+  check: () => Promise<string | null> | string | null;
+}
+
+export interface AppDeps {
+  config: ServiceConfig;
+  logger: Logger;
+  pipeline: Pipeline;
+  alerts: AlertReader;
+  deadLetters: DeadLetterReader;
+  kpis: KpiReader;
+  metrics: ServiceMetrics;
+  hub: AlertStreamHub;
+  readiness: ReadinessCheck[];
+  wallClock: () => number;
+}

@@ -1,0 +1,137 @@
+/**
+ * Builds the HTTP API (fastify) without listening, so tests drive it with
+ * `app.inject()` and the service decides where to listen.
+ */
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { HuitianError } from '../errors.js';
+import type { AppDeps } from './app-deps.js';
+import { bearerToken, mayPerform, ROLE_FOR, TokenVerifier, type Action } from './auth.js';
+import { INGEST_CONTENT_TYPES } from './ingest-body.js';
+import { registerAlertRoutes } from './routes/alerts.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerKpiRoutes } from './routes/kpis.js';
+import { registerOperationRoutes } from './routes/operations.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What a route does, for authorisation; `probe` routes stay open. */
+    action?: Action | 'probe';
+  }
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.config.bodyLimitBytes,
+    // Per-request log lines would be the loudest thing in the log at ingest rates; HTTP
+    // latency is a metric instead, and errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Request ids appear in 500 answers as a reference to find the log line.
+    genReqId: (() => {
+      let n = 0;
+      return () => `req-${(++n).toString(36)}`;
+    })(),
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  // Bodies are read as text: ingest decodes each record itself, so one bad record is
+  // one rejection instead of a failed request; other routes parse JSON here.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser([...INGEST_CONTENT_TYPES], { parseAs: 'string' }, (request, body, done) => {
+    if (request.routeOptions.url === '/v1/events') return done(null, body);
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(new HuitianError('BODY_INVALID', { details: `invalid JSON (${(err as Error).message})` }), undefined);
+    }
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'huitian-brain API',
+        description: '回天城市大脑事件流处理服务 — events in, event-time KPIs and alerts out.',
+        version: '1',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(rateLimit, {
+    global: false,
+    keyGenerator: (request: FastifyRequest) => bearerToken(request.headers.authorization) ?? request.ip,
+    errorResponseBuilder: (_request, context) => {
+      const err = new HuitianError('RATE_LIMITED', { retryAfter: Math.ceil(context.ttl / 1000) });
+      return Object.assign(err, { statusCode: 429 });
+    },
+  });
+
+  const verifier = new TokenVerifier(deps.config.tokenRoles);
+  app.addHook('onRequest', async (request) => {
+    const action = request.routeOptions.config?.action;
+    if (action === undefined || action === 'probe' || !verifier.enabled) return;
+    const presented =
+      bearerToken(request.headers.authorization) ??
+      // EventSource cannot send headers, so the alert stream also takes ?access_token=.
+      (request.routeOptions.url === '/v1/alerts/stream' ? (request.query as { access_token?: string }).access_token : undefined);
+    const role = presented === undefined ? undefined : verifier.roleOf(presented);
+    if (role === undefined) throw new HuitianError('UNAUTHORIZED');
+    if (!mayPerform(role, action)) throw new HuitianError('FORBIDDEN', { role, action, needed: ROLE_FOR[action] });
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(new HuitianError('NOT_FOUND', { method: request.method, url: request.url.split('?')[0]! }).toBody());
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const mapped = toHuitianError(error, request, deps);
+    if (mapped.status >= 500) request.log.error({ err: error, reqId: request.id }, 'request failed');
+    void reply.code(mapped.status).send(mapped.toBody());
+  });
+
+  registerOperationRoutes(app, deps);
+  registerEventRoutes(app, deps);
+  registerAlertRoutes(app, deps);
+  registerKpiRoutes(app, deps);
+  return app;
+}
+
+function toHuitianError(error: FastifyError, request: FastifyRequest, deps: AppDeps): HuitianError {
+  if (error instanceof HuitianError) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const issues = error.validation.map((v) => {
+      const path = `${error.validationContext ?? 'request'}${v.instancePath.replaceAll('/', '.')}`;
+      return `${path}: ${v.message ?? 'is invalid'}`;
+    });
+    return new HuitianError('VALIDATION_FAILED', { details: issues.join('; ') }, { details: issues });
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HuitianError('PAYLOAD_TOO_LARGE', { limit: deps.config.bodyLimitBytes });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HuitianError('UNSUPPORTED_MEDIA_TYPE', { contentType: request.headers['content-type'] ?? '(none)' });
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new HuitianError('BODY_INVALID', { details: error.message });
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new HuitianError('VALIDATION_FAILED', { details: error.message });
+  }
+  return new HuitianError('INTERNAL', { reference: request.id }, { cause: error });
+}

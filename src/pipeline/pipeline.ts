@@ -1,0 +1,316 @@
+/**
+ * The one path every source feeds (DESIGN §1): decoded candidates → engine step →
+ * one durable commit (input log entry, KPI partials, alert transitions, dead letters,
+ * source checkpoints) → announcements → optional external KPI sink.
+ *
+ * Ordering is the guarantee: a step's effects are committed before anything about
+ * them is announced or acknowledged to a source, so an announced alert is stored and
+ * a committed offset never runs ahead of state (DESIGN §5, §6).
+ *
+ * Engine steps run synchronously and one at a time on the event loop; sources may
+ * call from concurrent async contexts without interleaving a step.
+ */
+import type { Logger } from 'pino';
+import type { Alert } from '../alerts/alert.js';
+import { Engine, type EngineConfig, type StepResult } from '../engine/engine.js';
+import type { HuitianEvent } from '../events/schemas.js';
+import { HuitianError } from '../errors.js';
+import { ServiceMetrics } from '../metrics.js';
+import type { AlertAnnouncer, CommittedAlertEvent, DeadLetter, DeadLetterForwarder, LogEntry } from '../ports.js';
+import type { EmbeddedStore } from '../sqlite/embedded-store.js';
+
+/** An event that decoded, with its position in the request/batch and its raw text if kept. */
+export interface Candidate {
+  index: number;
+  event: HuitianEvent;
+  raw?: string;
+}
+
+/** A record that did not decode. */
+export interface Rejection {
+  index: number;
+  id: string | null;
+  type: string | null;
+  reason: string;
+  raw: string;
+}
+
+export interface IngestReport {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  errors: Array<{ index: number; id: string | null; reason: string }>;
+}
+
+/** An external KPI store the pipeline keeps in step (InfluxDB). */
+export interface KpiSink {
+  /** Writes everything queued; resolves once written, retrying as it sees fit. */
+  flush(): Promise<void>;
+}
+
+export interface PipelineOptions {
+  engineConfig: EngineConfig;
+  store: EmbeddedStore;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  wallClock: () => number;
+  snapshotIntervalMs: number;
+  announcers?: AlertAnnouncer[];
+  forwarders?: DeadLetterForwarder[];
+  kpiSink?: KpiSink;
+}
+
+export class Pipeline {
+  readonly engine: Engine;
+  private readonly store: EmbeddedStore;
+  private readonly log: Logger;
+  private readonly metrics: ServiceMetrics;
+  private readonly now: () => number;
+  private readonly announcers: AlertAnnouncer[];
+  private readonly forwarders: DeadLetterForwarder[];
+  private readonly kpiSink: KpiSink | undefined;
+  private lastSnapshotAt: number;
+  private flushing: Promise<void> | null = null;
+  private flushAgain = false;
+
+  constructor(private readonly options: PipelineOptions) {
+    this.store = options.store;
+    this.log = options.logger;
+    this.metrics = options.metrics;
+    this.now = options.wallClock;
+    this.announcers = options.announcers ?? [];
+    this.forwarders = options.forwarders ?? [];
+    this.kpiSink = options.kpiSink;
+    this.engine = this.recover();
+    this.lastSnapshotAt = this.now();
+  }
+
+  addAnnouncer(a: AlertAnnouncer): void {
+    this.announcers.push(a);
+  }
+
+  addForwarder(f: DeadLetterForwarder): void {
+    this.forwarders.push(f);
+  }
+
+  /**
+   * Rebuilds the engine: the last snapshot, then every logged input after it, whose
+   * effects are already in the store and are therefore discarded. The engine is
+   * deterministic, so the state it reaches is the state it had.
+   */
+  private recover(): Engine {
+    const { snapshot, log } = this.store.recovery();
+    const engine = snapshot === null ? new Engine(this.options.engineConfig) : Engine.restore(this.options.engineConfig, snapshot);
+    let replayed = 0;
+    for (const { entry } of log) {
+      applyEntry(engine, entry);
+      replayed++;
+    }
+    if (snapshot !== null || replayed > 0) {
+      this.log.info({ fromSnapshot: snapshot !== null, replayedInputs: replayed, stats: engine.stats() }, 'engine state recovered');
+    }
+    if (replayed > 0) this.store.writeSnapshot(JSON.stringify(engine.snapshot()), this.now());
+    return engine;
+  }
+
+  /** Runs one batch from a source through the engine and commits its effects. */
+  ingest(
+    channel: string,
+    candidates: readonly Candidate[],
+    rejections: readonly Rejection[],
+    options: { idleAfter?: boolean; checkpoints?: ReadonlyArray<readonly [string, string]> } = {},
+  ): IngestReport {
+    const now = this.now();
+    const m = this.metrics;
+    const events = candidates.map((c) => c.event);
+    for (const c of candidates) m.eventsIn.inc({ type: c.event.type });
+    for (const r of rejections) {
+      m.eventsIn.inc({ type: ServiceMetrics.typeLabel(r.type) });
+      m.eventsRejected.inc({ type: ServiceMetrics.typeLabel(r.type) });
+    }
+    const idleAfter = options.idleAfter ?? false;
+    const step = this.engine.ingest(events, channel, now, idleAfter);
+    const report: IngestReport = { accepted: 0, duplicates: 0, rejected: rejections.length, errors: [] };
+    const deadLetters: DeadLetter[] = rejections.map((r) => ({
+      receivedAt: now,
+      channel,
+      eventId: r.id,
+      type: r.type,
+      reason: r.reason,
+      payload: r.raw,
+    }));
+    const errors: IngestReport['errors'] = rejections.map((r) => ({ index: r.index, id: r.id, reason: r.reason }));
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i]!;
+      const outcome = step.outcomes[i];
+      if (outcome === 'accepted') {
+        report.accepted++;
+        m.eventsAccepted.inc({ type: c.event.type });
+      } else if (outcome === 'duplicate') {
+        report.duplicates++;
+        m.eventsDuplicate.inc({ type: c.event.type });
+      } else {
+        report.rejected++;
+        m.eventsLate.inc({ type: c.event.type });
+        errors.push({ index: c.index, id: c.event.id, reason: 'late' });
+        deadLetters.push({
+          receivedAt: now,
+          channel,
+          eventId: c.event.id,
+          type: c.event.type,
+          reason: 'late',
+          payload: c.raw ?? JSON.stringify(c.event),
+        });
+      }
+    }
+    report.errors = errors.sort((a, b) => a.index - b.index);
+    // Only inputs that can change state are logged: a batch of nothing but invalid
+    // records changes nothing but the dead letters.
+    const log: LogEntry | null = events.length > 0 || idleAfter ? { kind: 'events', channel, now, idleAfter, events } : null;
+    this.commit(log, step, deadLetters, options.checkpoints);
+    return report;
+  }
+
+  /** Live-mode clock tick: lets quiet input advance event time. */
+  tick(): void {
+    const before = this.engine.watermark;
+    const now = this.now();
+    const step = this.engine.tick(now);
+    if (step.watermark === before && step.partials.length === 0 && step.alerts.length === 0) return;
+    this.commit({ kind: 'tick', now }, step, []);
+  }
+
+  /** A source reports a channel caught up (a Kafka partition at its high-water mark). */
+  markIdle(channel: string): void {
+    const now = this.now();
+    // Logged even when nothing visible changed: the idle flag is engine state, and
+    // recovery must replay it to reach the same watermark later.
+    const step = this.engine.markIdle(channel, now);
+    this.commit({ kind: 'idle', channel, now }, step, []);
+  }
+
+  /** A source lost a channel (a revoked partition). */
+  removeChannel(channel: string): void {
+    const now = this.now();
+    const step = this.engine.removeChannel(channel, now);
+    this.commit({ kind: 'remove-channel', channel, now }, step, []);
+  }
+
+  acknowledge(alertId: string, by: string, note?: string): Alert {
+    return this.operate('ack', alertId, by, note);
+  }
+
+  resolve(alertId: string, by: string, note?: string): Alert {
+    return this.operate('resolve', alertId, by, note);
+  }
+
+  private operate(kind: 'ack' | 'resolve', alertId: string, by: string, note: string | undefined): Alert {
+    const now = this.now();
+    const result = kind === 'ack' ? this.engine.acknowledge(alertId, by, note, now) : this.engine.resolve(alertId, by, note, now);
+    const action = kind === 'ack' ? 'acknowledged' : 'resolved';
+    if (!result.ok) {
+      const stored = this.store.getAlert(alertId);
+      if (stored === undefined) throw new HuitianError('ALERT_NOT_FOUND', { id: alertId });
+      throw new HuitianError('ALERT_TRANSITION_NOT_ALLOWED', { id: alertId, status: stored.status, action });
+    }
+    const entry: LogEntry = note === undefined ? { kind, alertId, by, now } : { kind, alertId, by, note, now };
+    this.commit(entry, result.step, []);
+    return result.alert;
+  }
+
+  private commit(
+    log: LogEntry | null,
+    step: StepResult,
+    deadLetters: DeadLetter[],
+    checkpoints?: ReadonlyArray<readonly [string, string]>,
+  ): void {
+    const started = performance.now();
+    let committed: CommittedAlertEvent[];
+    try {
+      committed = this.store.commit({ log, partials: step.partials, alerts: step.alerts, deadLetters, checkpoints });
+    } catch (err) {
+      // The engine has moved on but the store has not: continuing would announce or
+      // acknowledge state that a restart would not have. Stop; a restart recovers.
+      this.log.fatal({ err }, 'durable commit failed; stopping so that a restart recovers from the store');
+      throw new HuitianError('STORE_UNAVAILABLE', { details: (err as Error).message }, { cause: err });
+    }
+    this.metrics.commitDuration.observe((performance.now() - started) / 1000);
+    if (Number.isFinite(step.watermark)) this.metrics.watermark.set(step.watermark / 1000);
+    if (committed.length > 0) {
+      for (const a of this.announcers) {
+        try {
+          const p = a.announce(committed);
+          if (p instanceof Promise) p.catch((err: unknown) => this.log.error({ err }, 'alert announcement failed'));
+        } catch (err) {
+          this.log.error({ err }, 'alert announcement failed');
+        }
+      }
+    }
+    if (deadLetters.length > 0) {
+      for (const f of this.forwarders) f.forward(deadLetters).catch((err: unknown) => this.log.warn({ err }, 'dead-letter forwarding failed'));
+    }
+    if (this.kpiSink !== undefined && step.partials.length > 0) void this.flushSink();
+    this.maybeSnapshot();
+  }
+
+  /**
+   * Writes the queued partials to the external KPI sink. Concurrent callers share one
+   * flush; a call during a flush schedules one more so nothing queued is missed.
+   */
+  flushSink(): Promise<void> {
+    if (this.kpiSink === undefined) return Promise.resolve();
+    if (this.flushing !== null) {
+      this.flushAgain = true;
+      return this.flushing;
+    }
+    const sink = this.kpiSink;
+    const run = async (): Promise<void> => {
+      do {
+        this.flushAgain = false;
+        await sink.flush();
+      } while (this.flushAgain);
+    };
+    this.flushing = run().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private maybeSnapshot(force = false): void {
+    const now = this.now();
+    if (!force && now - this.lastSnapshotAt < this.options.snapshotIntervalMs) return;
+    this.lastSnapshotAt = now;
+    const started = performance.now();
+    this.store.writeSnapshot(JSON.stringify(this.engine.snapshot()), now);
+    this.log.debug({ ms: Math.round(performance.now() - started) }, 'engine snapshot written');
+  }
+
+  /** Graceful shutdown: a final snapshot so the next start replays nothing. */
+  snapshotNow(): void {
+    this.maybeSnapshot(true);
+  }
+}
+
+/** Re-applies one logged input to an engine (recovery). */
+export function applyEntry(engine: Engine, entry: LogEntry): void {
+  switch (entry.kind) {
+    case 'events':
+      engine.ingest(entry.events, entry.channel, entry.now, entry.idleAfter);
+      break;
+    case 'tick':
+      engine.tick(entry.now);
+      break;
+    case 'idle':
+      engine.markIdle(entry.channel, entry.now);
+      break;
+    case 'remove-channel':
+      engine.removeChannel(entry.channel, entry.now);
+      break;
+    case 'ack':
+      engine.acknowledge(entry.alertId, entry.by, entry.note, entry.now);
+      break;
+    case 'resolve':
+      engine.resolve(entry.alertId, entry.by, entry.note, entry.now);
+      break;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The small interfaces (ports) between the pipeline and its adapters. The core never
+ * sees these; the pipeline and the HTTP layer depend on them; SQLite, InfluxDB, Kafka,
+ * NATS and SSE implement them.
+ */
+import type { Alert, AlertChange, AlertCategory, AlertStatus, Severity } from './alerts/alert.js';
+import type { HuitianEvent } from './events/schemas.js';
+import type { PartialDelta } from './kpis/partials.js';
+import type { PartialRow } from './kpis/query.js';
+
+/** One input of the engine, as written to the recovery log before its effects. */
+export type LogEntry =
+  | { kind: 'events'; channel: string; now: number; idleAfter: boolean; events: HuitianEvent[] }
+  | { kind: 'tick'; now: number }
+  | { kind: 'idle'; channel: string; now: number }
+  | { kind: 'remove-channel'; channel: string; now: number }
+  | { kind: 'ack'; alertId: string; by: string; note?: string; now: number }
+  | { kind: 'resolve'; alertId: string; by: string; note?: string; now: number };
+
+export interface DeadLetter {
+  receivedAt: number;
+  /** Where it came from: `http`, `kafka:<topic>:<partition>`, `nats:<subject>`. */
+  channel: string;
+  eventId: string | null;
+  type: string | null;
+  reason: string;
+  /** The record as received (truncated), for an operator to inspect and re-send. */
+  payload: string;
+}
+
+/** Everything one engine step changed, committed atomically. */
+export interface CommitUnit {
+  log: LogEntry | null;
+  partials: readonly PartialDelta[];
+  alerts: readonly AlertChange[];
+  deadLetters: readonly DeadLetter[];
+  /** Source positions (e.g. Kafka offsets) reached by this step. */
+  checkpoints?: ReadonlyArray<readonly [channel: string, position: string]>;
+}
+
+export interface CommittedAlertEvent {
+  seq: number;
+  action: AlertChange['action'];
+  alert: Alert;
+}
+
+export type PartialGrouping = 'bucket-and-tags' | 'tags' | 'bucket';
+
+/** Reads KPI partials: the embedded store or InfluxDB. */
+export interface KpiReader {
+  /**
+   * Partial rows of a family with bucket start in [from, to), merged across writers
+   * and, depending on `grouping`, across time ('tags') or across tags ('bucket').
+   */
+  partialRows(family: string, from: number, to: number, grouping: PartialGrouping): Promise<PartialRow[]>;
+}
+
+export interface AlertFilter {
+  status?: AlertStatus | 'active';
+  severity?: Severity;
+  category?: AlertCategory;
+  district?: string;
+  entityId?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface AlertReader {
+  listAlerts(filter: AlertFilter): { items: Alert[]; nextCursor: string | null };
+  getAlert(id: string): Alert | undefined;
+  /** Alert transitions after `seq`, oldest first (SSE resume). */
+  alertEventsAfter(seq: number, limit: number): CommittedAlertEvent[];
+  lastAlertEventSeq(): number;
+  countAlerts(): Array<{ severity: Severity; status: AlertStatus; count: number }>;
+}
+
+export interface StoredDeadLetter extends DeadLetter {
+  seq: number;
+}
+
+export interface DeadLetterReader {
+  listDeadLetters(limit: number, cursor?: string): { items: StoredDeadLetter[]; nextCursor: string | null };
+}
+
+/** Where alert transitions are announced after they are stored (SSE, NATS, Kafka). */
+export interface AlertAnnouncer {
+  announce(events: readonly CommittedAlertEvent[]): void | Promise<void>;
+}
+
+/** Where invalid records are forwarded besides the dead-letter store (Kafka/NATS `huitian.dlq`). */
+export interface DeadLetterForwarder {
+  forward(letters: readonly DeadLetter[]): Promise<void>;
+}

@@ -1,0 +1,130 @@
+/**
+ * The wiring module: builds the running service from the configuration — the embedded
+ * store, the pipeline and its engine, the HTTP API, and (when configured) the Kafka
+ * and NATS sources, the InfluxDB KPI store and the alert publishers. Nothing else in
+ * src/ decides which adapters run.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { isLoopback, type ServiceConfig } from './config.js';
+import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from './engine/engine.js';
+import { AlertStreamHub } from './http/alert-stream.js';
+import type { ReadinessCheck } from './http/app-deps.js';
+import { buildApp } from './http/app.js';
+import { ServiceMetrics } from './metrics.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import type { KpiReader } from './ports.js';
+import { openDatabase } from './sqlite/database.js';
+import { EmbeddedStore } from './sqlite/embedded-store.js';
+
+/** A source of events (Kafka, NATS); HTTP ingest is part of the API. */
+export interface EventSource {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** null when consuming normally, else what is wrong. */
+  problem(): string | null;
+}
+
+export interface Service {
+  readonly config: ServiceConfig;
+  readonly app: FastifyInstance;
+  readonly pipeline: Pipeline;
+  readonly store: EmbeddedStore;
+  /** Starts sources and the clock, then listens; resolves to the address listened on. */
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  logger: Logger;
+  /** Injected so tests can drive time; the service itself is the only caller of Date.now. */
+  wallClock?: () => number;
+  /** Live-mode clock tick interval. */
+  tickMs?: number;
+}
+
+export function engineConfigOf(config: ServiceConfig): EngineConfig {
+  return {
+    ...DEFAULT_ENGINE_CONFIG,
+    latenessMs: config.latenessS * 1000,
+    timeMode: config.timeMode,
+    idleTimeoutMs: config.idleTimeoutS * 1000,
+    fireClockStart: config.fireClockStart,
+    rules: config.rules,
+  };
+}
+
+export async function createService(config: ServiceConfig, options: ServiceOptions): Promise<Service> {
+  const logger = options.logger;
+  const wallClock = options.wallClock ?? Date.now;
+  const db = openDatabase(config.dataDir, config.sqliteSync);
+  const store = new EmbeddedStore(db);
+  let pipelineRef: Pipeline | undefined;
+  const metrics = new ServiceMetrics(store, wallClock, () => pipelineRef?.engine.stats().maxEventTime ?? null);
+  const hub = new AlertStreamHub();
+  const pipeline = new Pipeline({
+    engineConfig: engineConfigOf(config),
+    store,
+    logger,
+    metrics,
+    wallClock,
+    snapshotIntervalMs: config.snapshotIntervalS * 1000,
+    announcers: [hub],
+  });
+  pipelineRef = pipeline;
+  const kpis: KpiReader = store;
+  const sources: EventSource[] = [];
+  const readiness: ReadinessCheck[] = [
+    {
+      name: 'store',
+      check: () => {
+        db.prepare('SELECT 1').get();
+        return null;
+      },
+    },
+  ];
+  for (const s of sources) readiness.push({ name: s.name, check: () => s.problem() });
+
+  const app = await buildApp({ config, logger, pipeline, alerts: store, deadLetters: store, kpis, metrics, hub, readiness, wallClock });
+  let ticker: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  return {
+    config,
+    app,
+    pipeline,
+    store,
+    async start() {
+      if (config.tokenRoles.size === 0) {
+        logger.warn({ host: config.host }, 'no HUITIAN_TOKENS configured: authentication is off, listening on loopback only');
+        if (!isLoopback(config.host)) throw new Error('refusing to listen beyond loopback without tokens');
+      }
+      for (const s of sources) await s.start();
+      if (config.timeMode === 'live') {
+        ticker = setInterval(() => {
+          try {
+            pipeline.tick();
+          } catch (err) {
+            logger.fatal({ err }, 'clock tick failed');
+          }
+        }, options.tickMs ?? 1000);
+        ticker.unref();
+      }
+      const address = await app.listen({ host: config.host, port: config.port });
+      logger.info({ address, dataDir: config.dataDir, timeMode: config.timeMode, stats: pipeline.engine.stats() }, 'huitian-brain listening');
+      return address;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (ticker !== undefined) clearInterval(ticker);
+      for (const s of sources) await s.stop().catch((err: unknown) => logger.warn({ err, source: s.name }, 'source stop failed'));
+      await app.close();
+      await pipeline.flushSink().catch((err: unknown) => logger.warn({ err }, 'final KPI flush failed; the outbox keeps it for the next start'));
+      pipeline.snapshotNow();
+      store.close();
+      logger.info('huitian-brain stopped');
+    },
+  };
+}

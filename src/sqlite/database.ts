@@ -1,0 +1,96 @@
+/**
+ * Opens the embedded SQLite file and brings its schema up to date. WAL mode lets the
+ * HTTP readers run while the pipeline writes; `synchronous` is configurable (NORMAL in
+ * WAL survives a process crash, FULL also a power loss).
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type SqliteDatabase = Database.Database;
+
+export const DB_FILE = 'huitian.db';
+
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE input_log (
+    seq INTEGER PRIMARY KEY,
+    entry TEXT NOT NULL
+  );
+  CREATE TABLE engine_snapshot (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    log_seq INTEGER NOT NULL,
+    taken_at INTEGER NOT NULL,
+    state TEXT NOT NULL
+  );
+  CREATE TABLE source_checkpoints (
+    channel TEXT PRIMARY KEY,
+    position TEXT NOT NULL
+  );
+  CREATE TABLE kpi_partials (
+    family TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    tag_key TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (family, bucket, tag_key, field)
+  ) WITHOUT ROWID;
+  CREATE TABLE kpi_outbox (
+    family TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    tag_key TEXT NOT NULL,
+    PRIMARY KEY (family, bucket, tag_key)
+  ) WITHOUT ROWID;
+  CREATE TABLE alerts (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    category TEXT NOT NULL,
+    district TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    opened_at INTEGER NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX alerts_by_opened ON alerts (opened_at DESC, id DESC);
+  CREATE INDEX alerts_by_status ON alerts (status, opened_at DESC, id DESC);
+  CREATE TABLE alert_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE TABLE dead_letters (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    event_id TEXT,
+    type TEXT,
+    reason TEXT NOT NULL,
+    payload TEXT NOT NULL
+  );
+  `,
+];
+
+export function openDatabase(dataDir: string, sync: 'normal' | 'full' = 'normal'): SqliteDatabase {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(join(dataDir, DB_FILE));
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: SqliteDatabase): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new Error(`the data file was written by a newer huitian-brain (schema ${version}, this one knows ${MIGRATIONS.length})`);
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

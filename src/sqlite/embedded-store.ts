@@ -1,0 +1,345 @@
+/**
+ * The embedded store (DESIGN §1): one SQLite file holding the recovery log and engine
+ * snapshot, KPI partials, alerts with their transition feed, dead letters and source
+ * checkpoints. `commit` writes everything one engine step changed in one transaction,
+ * together with the input that caused it, so after a crash the file holds either the
+ * step and its input or neither.
+ */
+import type { Alert, AlertChange, AlertStatus, Severity } from '../alerts/alert.js';
+import type { EngineSnapshot } from '../engine/engine.js';
+import { isMaxField, tagsFromKey, type PartialDelta } from '../kpis/partials.js';
+import type { PartialRow } from '../kpis/query.js';
+import type {
+  AlertFilter,
+  AlertReader,
+  CommitUnit,
+  CommittedAlertEvent,
+  DeadLetterReader,
+  KpiReader,
+  LogEntry,
+  PartialGrouping,
+  StoredDeadLetter,
+} from '../ports.js';
+import type { SqliteDatabase } from './database.js';
+
+/** A dead letter keeps at most this much of the original record. */
+export const DEAD_LETTER_PAYLOAD_LIMIT = 64 * 1024;
+
+export interface Recovery {
+  snapshot: EngineSnapshot | null;
+  /** Log entries after the snapshot, oldest first. */
+  log: Iterable<{ seq: number; entry: LogEntry }>;
+}
+
+export interface PartialKey {
+  family: string;
+  bucket: number;
+  tagKey: string;
+}
+
+function encodeCursor(parts: Array<string | number>): string {
+  return Buffer.from(JSON.stringify(parts)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): unknown[] | null {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    return Array.isArray(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export class InvalidCursorError extends Error {}
+
+export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
+  private readonly stmt;
+  private readonly commitTx;
+  /** When an external KPI sink (InfluxDB) is configured, touched partials are queued for it. */
+  outboxEnabled = false;
+
+  constructor(readonly db: SqliteDatabase) {
+    this.stmt = {
+      appendLog: db.prepare('INSERT INTO input_log (entry) VALUES (?)'),
+      readLog: db.prepare('SELECT seq, entry FROM input_log WHERE seq > ? ORDER BY seq'),
+      readSnapshot: db.prepare('SELECT log_seq, state FROM engine_snapshot WHERE id = 1'),
+      writeSnapshot: db.prepare(
+        'INSERT INTO engine_snapshot (id, log_seq, taken_at, state) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET log_seq = excluded.log_seq, taken_at = excluded.taken_at, state = excluded.state',
+      ),
+      truncateLog: db.prepare('DELETE FROM input_log WHERE seq <= ?'),
+      maxLogSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM input_log'),
+      addPartial: db.prepare(
+        'INSERT INTO kpi_partials (family, bucket, tag_key, field, value) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = value + excluded.value',
+      ),
+      maxPartial: db.prepare(
+        'INSERT INTO kpi_partials (family, bucket, tag_key, field, value) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = max(value, excluded.value)',
+      ),
+      queueOutbox: db.prepare('INSERT OR IGNORE INTO kpi_outbox (family, bucket, tag_key) VALUES (?, ?, ?)'),
+      upsertAlert: db.prepare(
+        `INSERT INTO alerts (id, status, severity, category, district, entity_id, opened_at, doc) VALUES (@id, @status, @severity, @category, @district, @entityId, @openedAt, @doc)
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, severity = excluded.severity, doc = excluded.doc`,
+      ),
+      appendAlertEvent: db.prepare('INSERT INTO alert_events (alert_id, action, doc) VALUES (?, ?, ?)'),
+      addDeadLetter: db.prepare(
+        'INSERT INTO dead_letters (received_at, channel, event_id, type, reason, payload) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      setCheckpoint: db.prepare(
+        'INSERT INTO source_checkpoints (channel, position) VALUES (?, ?) ON CONFLICT (channel) DO UPDATE SET position = excluded.position',
+      ),
+      getCheckpoint: db.prepare('SELECT position FROM source_checkpoints WHERE channel = ?'),
+      getAlert: db.prepare('SELECT doc FROM alerts WHERE id = ?'),
+      alertEventsAfter: db.prepare('SELECT seq, action, doc FROM alert_events WHERE seq > ? ORDER BY seq LIMIT ?'),
+      lastAlertSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM alert_events'),
+      countAlerts: db.prepare('SELECT severity, status, COUNT(*) AS count FROM alerts GROUP BY severity, status'),
+      outboxBatch: db.prepare('SELECT family, bucket, tag_key FROM kpi_outbox LIMIT ?'),
+      outboxSize: db.prepare('SELECT COUNT(*) AS n FROM kpi_outbox'),
+      outboxDelete: db.prepare('DELETE FROM kpi_outbox WHERE family = ? AND bucket = ? AND tag_key = ?'),
+      partialFields: db.prepare('SELECT field, value FROM kpi_partials WHERE family = ? AND bucket = ? AND tag_key = ?'),
+      rowsByBucketAndTags: db.prepare(
+        'SELECT bucket, tag_key, field, value FROM kpi_partials WHERE family = ? AND bucket >= ? AND bucket < ? ORDER BY bucket, tag_key',
+      ),
+      rowsByTags: db.prepare(
+        `SELECT tag_key, field, CASE WHEN field LIKE 'max\\_%' ESCAPE '\\' THEN MAX(value) ELSE SUM(value) END AS value
+         FROM kpi_partials WHERE family = ? AND bucket >= ? AND bucket < ? GROUP BY tag_key, field ORDER BY tag_key`,
+      ),
+      rowsByBucket: db.prepare(
+        `SELECT bucket, field, CASE WHEN field LIKE 'max\\_%' ESCAPE '\\' THEN MAX(value) ELSE SUM(value) END AS value
+         FROM kpi_partials WHERE family = ? AND bucket >= ? AND bucket < ? GROUP BY bucket, field ORDER BY bucket`,
+      ),
+    };
+    this.commitTx = db.transaction((unit: CommitUnit): CommittedAlertEvent[] => this.writeUnit(unit));
+  }
+
+  /** Writes one step atomically; returns the stored alert transitions with their feed sequence. */
+  commit(unit: CommitUnit): CommittedAlertEvent[] {
+    return this.commitTx(unit);
+  }
+
+  private writeUnit(unit: CommitUnit): CommittedAlertEvent[] {
+    const s = this.stmt;
+    if (unit.log !== null) s.appendLog.run(JSON.stringify(unit.log));
+    for (const p of unit.partials) this.writePartial(p);
+    const committed: CommittedAlertEvent[] = [];
+    for (const change of unit.alerts) committed.push(this.writeAlertChange(change));
+    for (const d of unit.deadLetters) {
+      const payload = d.payload.length > DEAD_LETTER_PAYLOAD_LIMIT ? d.payload.slice(0, DEAD_LETTER_PAYLOAD_LIMIT) : d.payload;
+      s.addDeadLetter.run(d.receivedAt, d.channel, d.eventId, d.type, d.reason, payload);
+    }
+    for (const [channel, position] of unit.checkpoints ?? []) s.setCheckpoint.run(channel, position);
+    return committed;
+  }
+
+  private writePartial(p: PartialDelta): void {
+    const s = this.stmt;
+    for (const field in p.fields) {
+      (isMaxField(field) ? s.maxPartial : s.addPartial).run(p.family, p.bucket, p.tagKey, field, p.fields[field]!);
+    }
+    if (this.outboxEnabled) s.queueOutbox.run(p.family, p.bucket, p.tagKey);
+  }
+
+  private writeAlertChange(change: AlertChange): CommittedAlertEvent {
+    const a = change.alert;
+    const doc = JSON.stringify(a);
+    this.stmt.upsertAlert.run({
+      id: a.id,
+      status: a.status,
+      severity: a.severity,
+      category: a.category,
+      district: a.district,
+      entityId: a.entityId,
+      openedAt: a.openedAt,
+      doc,
+    });
+    const info = this.stmt.appendAlertEvent.run(a.id, change.action, doc);
+    return { seq: Number(info.lastInsertRowid), action: change.action, alert: a };
+  }
+
+  // ---- recovery log and snapshots ----
+
+  recovery(): Recovery {
+    const row = this.stmt.readSnapshot.get() as { log_seq: number; state: string } | undefined;
+    const afterSeq = row?.log_seq ?? 0;
+    const snapshot = row === undefined ? null : (JSON.parse(row.state) as EngineSnapshot);
+    const read = this.stmt.readLog;
+    return {
+      snapshot,
+      log: (function* () {
+        for (const r of read.iterate(afterSeq) as Iterable<{ seq: number; entry: string }>) {
+          yield { seq: r.seq, entry: JSON.parse(r.entry) as LogEntry };
+        }
+      })(),
+    };
+  }
+
+  /** Stores a snapshot of the engine after every logged input so far and drops that log. */
+  writeSnapshot(state: string, takenAt: number): void {
+    this.db.transaction(() => {
+      const { seq } = this.stmt.maxLogSeq.get() as { seq: number };
+      this.stmt.writeSnapshot.run(seq, takenAt, state);
+      this.stmt.truncateLog.run(seq);
+    })();
+  }
+
+  checkpoint(channel: string): string | undefined {
+    const row = this.stmt.getCheckpoint.get(channel) as { position: string } | undefined;
+    return row?.position;
+  }
+
+  // ---- outbox for an external KPI sink ----
+
+  outboxSize(): number {
+    return (this.stmt.outboxSize.get() as { n: number }).n;
+  }
+
+  /** Up to `limit` queued partials with their current absolute fields. */
+  outboxBatch(limit: number): Array<PartialKey & { tags: Record<string, string>; fields: Record<string, number> }> {
+    const keys = this.stmt.outboxBatch.all(limit) as Array<{ family: string; bucket: number; tag_key: string }>;
+    return keys.map((k) => {
+      const fields: Record<string, number> = {};
+      for (const f of this.stmt.partialFields.all(k.family, k.bucket, k.tag_key) as Array<{ field: string; value: number }>) {
+        fields[f.field] = f.value;
+      }
+      return { family: k.family, bucket: k.bucket, tagKey: k.tag_key, tags: tagsFromKey(k.tag_key), fields };
+    });
+  }
+
+  /** Removes written keys, unless they were touched again since they were read (then they stay queued). */
+  outboxDone(written: ReadonlyArray<PartialKey & { fields: Record<string, number> }>): void {
+    this.db.transaction(() => {
+      for (const w of written) {
+        const now = this.stmt.partialFields.all(w.family, w.bucket, w.tagKey) as Array<{ field: string; value: number }>;
+        const unchanged = now.length === Object.keys(w.fields).length && now.every((f) => w.fields[f.field] === f.value);
+        if (unchanged) this.stmt.outboxDelete.run(w.family, w.bucket, w.tagKey);
+      }
+    })();
+  }
+
+  // ---- readers ----
+
+  async partialRows(family: string, from: number, to: number, grouping: PartialGrouping): Promise<PartialRow[]> {
+    return this.partialRowsSync(family, from, to, grouping);
+  }
+
+  partialRowsSync(family: string, from: number, to: number, grouping: PartialGrouping): PartialRow[] {
+    const rows: PartialRow[] = [];
+    if (grouping === 'tags') {
+      let current: { tags: Record<string, string>; fields: Record<string, number> } | null = null;
+      let currentKey: string | null = null;
+      for (const r of this.stmt.rowsByTags.iterate(family, from, to) as Iterable<{ tag_key: string; field: string; value: number }>) {
+        if (r.tag_key !== currentKey) {
+          currentKey = r.tag_key;
+          current = { tags: tagsFromKey(r.tag_key), fields: {} };
+          rows.push({ family, bucket: from, tags: current.tags, fields: current.fields });
+        }
+        current!.fields[r.field] = r.value;
+      }
+      return rows;
+    }
+    if (grouping === 'bucket') {
+      let currentBucket: number | null = null;
+      let fields: Record<string, number> = {};
+      for (const r of this.stmt.rowsByBucket.iterate(family, from, to) as Iterable<{ bucket: number; field: string; value: number }>) {
+        if (r.bucket !== currentBucket) {
+          currentBucket = r.bucket;
+          fields = {};
+          rows.push({ family, bucket: r.bucket, tags: {}, fields });
+        }
+        fields[r.field] = r.value;
+      }
+      return rows;
+    }
+    let key: string | null = null;
+    let fields: Record<string, number> = {};
+    for (const r of this.stmt.rowsByBucketAndTags.iterate(family, from, to) as Iterable<{ bucket: number; tag_key: string; field: string; value: number }>) {
+      const k = `${r.bucket}|${r.tag_key}`;
+      if (k !== key) {
+        key = k;
+        fields = {};
+        rows.push({ family, bucket: r.bucket, tags: tagsFromKey(r.tag_key), fields });
+      }
+      fields[r.field] = r.value;
+    }
+    return rows;
+  }
+
+  listAlerts(filter: AlertFilter): { items: Alert[]; nextCursor: string | null } {
+    const where: string[] = [];
+    const params: Array<string | number> = [];
+    if (filter.status === 'active') where.push(`status IN ('open', 'acknowledged')`);
+    else if (filter.status !== undefined) {
+      where.push('status = ?');
+      params.push(filter.status);
+    }
+    for (const [column, value] of [
+      ['severity', filter.severity],
+      ['category', filter.category],
+      ['district', filter.district],
+      ['entity_id', filter.entityId],
+    ] as const) {
+      if (value !== undefined) {
+        where.push(`${column} = ?`);
+        params.push(value);
+      }
+    }
+    if (filter.cursor !== undefined) {
+      const c = decodeCursor(filter.cursor);
+      if (c === null || c.length !== 2 || typeof c[0] !== 'number' || typeof c[1] !== 'string') throw new InvalidCursorError('cursor');
+      where.push('(opened_at < ? OR (opened_at = ? AND id < ?))');
+      params.push(c[0], c[0], c[1]);
+    }
+    const sql = `SELECT doc FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id DESC LIMIT ?`;
+    const docs = this.db.prepare(sql).all(...params, filter.limit + 1) as Array<{ doc: string }>;
+    const items = docs.slice(0, filter.limit).map((d) => JSON.parse(d.doc) as Alert);
+    const last = items[items.length - 1];
+    const nextCursor = docs.length > filter.limit && last !== undefined ? encodeCursor([last.openedAt, last.id]) : null;
+    return { items, nextCursor };
+  }
+
+  getAlert(id: string): Alert | undefined {
+    const row = this.stmt.getAlert.get(id) as { doc: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.doc) as Alert);
+  }
+
+  alertEventsAfter(seq: number, limit: number): CommittedAlertEvent[] {
+    return (this.stmt.alertEventsAfter.all(seq, limit) as Array<{ seq: number; action: string; doc: string }>).map((r) => ({
+      seq: r.seq,
+      action: r.action as CommittedAlertEvent['action'],
+      alert: JSON.parse(r.doc) as Alert,
+    }));
+  }
+
+  lastAlertEventSeq(): number {
+    return (this.stmt.lastAlertSeq.get() as { seq: number }).seq;
+  }
+
+  countAlerts(): Array<{ severity: Severity; status: AlertStatus; count: number }> {
+    return this.stmt.countAlerts.all() as Array<{ severity: Severity; status: AlertStatus; count: number }>;
+  }
+
+  listDeadLetters(limit: number, cursor?: string): { items: StoredDeadLetter[]; nextCursor: string | null } {
+    let before = Number.MAX_SAFE_INTEGER;
+    if (cursor !== undefined) {
+      const c = decodeCursor(cursor);
+      if (c === null || c.length !== 1 || typeof c[0] !== 'number') throw new InvalidCursorError('cursor');
+      before = c[0];
+    }
+    const rows = this.db
+      .prepare('SELECT seq, received_at, channel, event_id, type, reason, payload FROM dead_letters WHERE seq < ? ORDER BY seq DESC LIMIT ?')
+      .all(before, limit + 1) as Array<{ seq: number; received_at: number; channel: string; event_id: string | null; type: string | null; reason: string; payload: string }>;
+    const items = rows.slice(0, limit).map((r) => ({
+      seq: r.seq,
+      receivedAt: r.received_at,
+      channel: r.channel,
+      eventId: r.event_id,
+      type: r.type,
+      reason: r.reason,
+      payload: r.payload,
+    }));
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor([last.seq]) : null };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
