@@ -16,6 +16,14 @@ import { Pipeline } from './pipeline/pipeline.js';
 import type { KpiReader } from './ports.js';
 import { openDatabase } from './sqlite/database.js';
 import { EmbeddedStore } from './sqlite/embedded-store.js';
+import { InfluxKpiStore } from './influx/influx-kpi-store.js';
+import { createKafka } from './kafka/kafka-client.js';
+import { KafkaPublisher } from './kafka/kafka-publishers.js';
+import { KafkaSource } from './kafka/kafka-source.js';
+import { connectNats } from './nats/nats-connection.js';
+import { NatsPublisher } from './nats/nats-publisher.js';
+import { NatsSource } from './nats/nats-source.js';
+import type { NatsConnection } from '@nats-io/transport-node';
 
 /** A source of events (Kafka, NATS); HTTP ingest is part of the API. */
 export interface EventSource {
@@ -42,6 +50,8 @@ export interface ServiceOptions {
   wallClock?: () => number;
   /** Live-mode clock tick interval. */
   tickMs?: number;
+  /** A durable commit failed: the process should exit so a restart recovers. */
+  onFatal?: (err: Error) => void;
 }
 
 export function engineConfigOf(config: ServiceConfig): EngineConfig {
@@ -63,18 +73,6 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
   let pipelineRef: Pipeline | undefined;
   const metrics = new ServiceMetrics(store, wallClock, () => pipelineRef?.engine.stats().maxEventTime ?? null);
   const hub = new AlertStreamHub();
-  const pipeline = new Pipeline({
-    engineConfig: engineConfigOf(config),
-    store,
-    logger,
-    metrics,
-    wallClock,
-    snapshotIntervalMs: config.snapshotIntervalS * 1000,
-    announcers: [hub],
-  });
-  pipelineRef = pipeline;
-  const kpis: KpiReader = store;
-  const sources: EventSource[] = [];
   const readiness: ReadinessCheck[] = [
     {
       name: 'store',
@@ -84,10 +82,57 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
       },
     },
   ];
-  for (const s of sources) readiness.push({ name: s.name, check: () => s.problem() });
+
+  let influx: InfluxKpiStore | undefined;
+  if (config.influxUrl !== '') {
+    influx = new InfluxKpiStore(
+      { url: config.influxUrl, token: config.influxToken, org: config.influxOrg, bucket: config.influxBucket, writer: config.instanceId, logger },
+      store,
+    );
+    influx.onBacklog = (n) => metrics.sinkBacklog.set(n);
+    store.outboxEnabled = true;
+    const sink = influx;
+    readiness.push({ name: 'influxdb', check: () => sink.problem() });
+  }
+  const pipeline = new Pipeline({
+    engineConfig: engineConfigOf(config),
+    store,
+    logger,
+    metrics,
+    wallClock,
+    snapshotIntervalMs: config.snapshotIntervalS * 1000,
+    announcers: [hub],
+    kpiSink: influx,
+    onFatal: options.onFatal,
+  });
+  pipelineRef = pipeline;
+  const kpis: KpiReader = influx ?? store;
+  const sources: EventSource[] = [];
+  const closers: Array<() => Promise<void>> = [];
+
+  const connectTransports = async () => {
+    if (config.kafkaBrokers.length > 0) {
+      const kafka = createKafka(config.kafkaBrokers, `huitian-brain-${config.instanceId}`, logger);
+      const publisher = await KafkaPublisher.connect(kafka, config.dlqTopic, config.kafkaAlertsTopic === '' ? null : config.kafkaAlertsTopic);
+      pipeline.addForwarder(publisher);
+      if (config.kafkaAlertsTopic !== '') pipeline.addAnnouncer(publisher);
+      closers.push(() => publisher.close());
+      sources.push(new KafkaSource({ kafka, topics: config.kafkaTopics, groupId: config.kafkaGroup, pipeline, logger }));
+    }
+    if (config.natsUrl.length > 0) {
+      const nc: NatsConnection = await connectNats(config.natsUrl, `huitian-brain-${config.instanceId}`);
+      const publisher = new NatsPublisher(nc, config.dlqTopic);
+      pipeline.addAnnouncer(publisher);
+      pipeline.addForwarder(publisher);
+      sources.push(new NatsSource({ nc, stream: config.natsStream, durable: config.natsConsumer, pipeline, logger }));
+      closers.push(() => nc.drain());
+    }
+    for (const s of sources) readiness.push({ name: s.name, check: () => s.problem() });
+  };
 
   const app = await buildApp({ config, logger, pipeline, alerts: store, deadLetters: store, kpis, metrics, hub, readiness, wallClock });
   let ticker: NodeJS.Timeout | undefined;
+  let flusher: NodeJS.Timeout | undefined;
   let stopped = false;
 
   return {
@@ -100,7 +145,23 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
         logger.warn({ host: config.host }, 'no HUITIAN_TOKENS configured: authentication is off, listening on loopback only');
         if (!isLoopback(config.host)) throw new Error('refusing to listen beyond loopback without tokens');
       }
+      await connectTransports();
       for (const s of sources) await s.start();
+      if (influx !== undefined) {
+        // Retries what HTTP ingest or an earlier run left in the outbox while InfluxDB was away.
+        let busy = false;
+        flusher = setInterval(() => {
+          if (busy) return;
+          busy = true;
+          pipeline
+            .flushSink()
+            .catch((err: unknown) => logger.warn({ err }, 'InfluxDB flush failed; will retry'))
+            .finally(() => {
+              busy = false;
+            });
+        }, 1000);
+        flusher.unref();
+      }
       if (config.timeMode === 'live') {
         ticker = setInterval(() => {
           try {
@@ -119,8 +180,11 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
       if (stopped) return;
       stopped = true;
       if (ticker !== undefined) clearInterval(ticker);
+      if (flusher !== undefined) clearInterval(flusher);
       for (const s of sources) await s.stop().catch((err: unknown) => logger.warn({ err, source: s.name }, 'source stop failed'));
       await app.close();
+      await pipeline.forwardsSettled();
+      for (const close of closers) await close().catch((err: unknown) => logger.warn({ err }, 'closing a transport failed'));
       await pipeline.flushSink().catch((err: unknown) => logger.warn({ err }, 'final KPI flush failed; the outbox keeps it for the next start'));
       pipeline.snapshotNow();
       store.close();

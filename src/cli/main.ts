@@ -12,6 +12,9 @@ export type CommandRegistrar = (program: Command) => void;
 
 const registrars: Array<() => Promise<CommandRegistrar>> = [
   async () => (await import('./serve-command.js')).registerServe,
+  async () => (await import('./replay-command.js')).registerReplay,
+  async () => (await import('./validate-command.js')).registerValidate,
+  async () => (await import('./demo-command.js')).registerDemo,
   async () => (await import('./simulate-command.js')).registerSimulate,
 ];
 

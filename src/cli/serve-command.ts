@@ -45,7 +45,16 @@ export async function startService(overrides: ConfigOverrides, onStarted?: (s: S
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  const service = await createService(config, { logger });
+  const service = await createService(config, {
+    logger,
+    onFatal: (err) => {
+      // The engine is ahead of the store; only a restart (which recovers from the
+      // store) makes them agree again.
+      logger.fatal({ err }, 'exiting after a failed durable commit');
+      logger.flush();
+      process.exit(EXIT_FAILURE);
+    },
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -44,7 +44,10 @@ export interface IngestReport {
 
 /** An external KPI store the pipeline keeps in step (InfluxDB). */
 export interface KpiSink {
-  /** Writes everything queued; resolves once written, retrying as it sees fit. */
+  /**
+   * Writes everything queued in the store's outbox; resolves once written, rejects when
+   * the sink is unavailable (the outbox keeps what was not written; callers retry).
+   */
   flush(): Promise<void>;
 }
 
@@ -58,6 +61,8 @@ export interface PipelineOptions {
   announcers?: AlertAnnouncer[];
   forwarders?: DeadLetterForwarder[];
   kpiSink?: KpiSink;
+  /** Called once when a durable commit fails; the process should stop and restart. */
+  onFatal?: (err: Error) => void;
 }
 
 export class Pipeline {
@@ -72,6 +77,9 @@ export class Pipeline {
   private lastSnapshotAt: number;
   private flushing: Promise<void> | null = null;
   private flushAgain = false;
+  private readonly forwarding = new Set<Promise<void>>();
+  /** Set when a commit failed: the engine is ahead of the store, so nothing more may run. */
+  private broken: Error | null = null;
 
   constructor(private readonly options: PipelineOptions) {
     this.store = options.store;
@@ -120,6 +128,7 @@ export class Pipeline {
     rejections: readonly Rejection[],
     options: { idleAfter?: boolean; checkpoints?: ReadonlyArray<readonly [string, string]> } = {},
   ): IngestReport {
+    this.assertHealthy();
     const now = this.now();
     const m = this.metrics;
     const events = candidates.map((c) => c.event);
@@ -173,6 +182,7 @@ export class Pipeline {
 
   /** Live-mode clock tick: lets quiet input advance event time. */
   tick(): void {
+    if (this.broken !== null) return;
     const before = this.engine.watermark;
     const now = this.now();
     const step = this.engine.tick(now);
@@ -182,6 +192,7 @@ export class Pipeline {
 
   /** A source reports a channel caught up (a Kafka partition at its high-water mark). */
   markIdle(channel: string): void {
+    this.assertHealthy();
     const now = this.now();
     // Logged even when nothing visible changed: the idle flag is engine state, and
     // recovery must replay it to reach the same watermark later.
@@ -191,6 +202,7 @@ export class Pipeline {
 
   /** A source lost a channel (a revoked partition). */
   removeChannel(channel: string): void {
+    this.assertHealthy();
     const now = this.now();
     const step = this.engine.removeChannel(channel, now);
     this.commit({ kind: 'remove-channel', channel, now }, step, []);
@@ -205,6 +217,7 @@ export class Pipeline {
   }
 
   private operate(kind: 'ack' | 'resolve', alertId: string, by: string, note: string | undefined): Alert {
+    this.assertHealthy();
     const now = this.now();
     const result = kind === 'ack' ? this.engine.acknowledge(alertId, by, note, now) : this.engine.resolve(alertId, by, note, now);
     const action = kind === 'ack' ? 'acknowledged' : 'resolved';
@@ -231,7 +244,9 @@ export class Pipeline {
     } catch (err) {
       // The engine has moved on but the store has not: continuing would announce or
       // acknowledge state that a restart would not have. Stop; a restart recovers.
+      this.broken = err as Error;
       this.log.fatal({ err }, 'durable commit failed; stopping so that a restart recovers from the store');
+      this.options.onFatal?.(err as Error);
       throw new HuitianError('STORE_UNAVAILABLE', { details: (err as Error).message }, { cause: err });
     }
     this.metrics.commitDuration.observe((performance.now() - started) / 1000);
@@ -247,7 +262,13 @@ export class Pipeline {
       }
     }
     if (deadLetters.length > 0) {
-      for (const f of this.forwarders) f.forward(deadLetters).catch((err: unknown) => this.log.warn({ err }, 'dead-letter forwarding failed'));
+      for (const f of this.forwarders) {
+        const p = f
+          .forward(deadLetters)
+          .catch((err: unknown) => this.log.warn({ err, count: deadLetters.length }, 'dead-letter forwarding failed; the records stay in the dead-letter store'))
+          .finally(() => this.forwarding.delete(p));
+        this.forwarding.add(p);
+      }
     }
     if (this.kpiSink !== undefined && step.partials.length > 0) void this.flushSink();
     this.maybeSnapshot();
@@ -274,6 +295,19 @@ export class Pipeline {
       this.flushing = null;
     });
     return this.flushing;
+  }
+
+  private assertHealthy(): void {
+    if (this.broken !== null) throw new HuitianError('STORE_UNAVAILABLE', { details: this.broken.message });
+  }
+
+  /** Resolves once every dead letter committed so far has been forwarded (or given up on). */
+  async forwardsSettled(): Promise<void> {
+    while (this.forwarding.size > 0) await Promise.all([...this.forwarding]);
+  }
+
+  get hasKpiSink(): boolean {
+    return this.kpiSink !== undefined;
   }
 
   private maybeSnapshot(force = false): void {

@@ -1,0 +1,143 @@
+/**
+ * InfluxDB as the KPI store (DESIGN §4). Writes: the embedded store's outbox of touched
+ * partials, as points with their absolute values — measurement = partial family, tags =
+ * group tags + `writer`, fields = partial fields, timestamp = bucket start — batched and
+ * gzipped. Rewriting a point overwrites it, so a retry or a re-processed batch never
+ * double counts. A failed write leaves the outbox as it was; the caller retries, so
+ * nothing is dropped and memory stays bounded (the queue is on disk).
+ *
+ * Reads: Flux, summing partials across writers (and across time or tags, as the query
+ * needs) inside InfluxDB, then the same pure query code as the embedded store.
+ * Works with InfluxDB 2.x (org, bucket, token) and 1.8+ (bucket "db/rp" over the
+ * v2-compatible API).
+ */
+import { InfluxDB, Point, type QueryApi, type WriteApi } from '@influxdata/influxdb-client';
+import type { Logger } from 'pino';
+import { FAMILY_TAGS } from '../kpis/catalogue.js';
+import type { PartialRow } from '../kpis/query.js';
+import type { KpiSink } from '../pipeline/pipeline.js';
+import type { KpiReader, PartialGrouping } from '../ports.js';
+import type { EmbeddedStore } from '../sqlite/embedded-store.js';
+
+export interface InfluxOptions {
+  url: string;
+  token: string;
+  org: string;
+  bucket: string;
+  writer: string;
+  logger: Logger;
+  /** Points per write request. */
+  batchSize?: number;
+  timeoutMs?: number;
+}
+
+export const WRITER_TAG = 'writer';
+
+export class InfluxKpiStore implements KpiSink, KpiReader {
+  private readonly influx: InfluxDB;
+  private readonly queryApi: QueryApi;
+  private readonly batchSize: number;
+  private readonly log: Logger;
+  /** Called after each flush attempt with the outbox size, for the backlog metric. */
+  onBacklog: (size: number) => void = () => undefined;
+
+  constructor(
+    private readonly options: InfluxOptions,
+    private readonly store: EmbeddedStore,
+  ) {
+    this.influx = new InfluxDB({ url: options.url, token: options.token, timeout: options.timeoutMs ?? 10_000 });
+    this.queryApi = this.influx.getQueryApi(options.org);
+    this.batchSize = options.batchSize ?? 5000;
+    this.log = options.logger.child({ component: 'influx' });
+  }
+
+  private writeApi(): WriteApi {
+    // Our own outbox is the retry buffer: the client's retries are off so that a failed
+    // write surfaces at once and the outbox, not client memory, holds what is pending.
+    return this.influx.getWriteApi(this.options.org, this.options.bucket, 'ms', {
+      batchSize: this.batchSize + 1,
+      flushInterval: 0,
+      maxRetries: 0,
+      maxBufferLines: this.batchSize * 2,
+      gzipThreshold: 1024,
+      defaultTags: { [WRITER_TAG]: this.options.writer },
+    });
+  }
+
+  async flush(): Promise<void> {
+    for (;;) {
+      const batch = this.store.outboxBatch(this.batchSize);
+      if (batch.length === 0) {
+        this.onBacklog(0);
+        return;
+      }
+      const api = this.writeApi();
+      for (const p of batch) {
+        const point = new Point(p.family).timestamp(new Date(p.bucket));
+        for (const [k, v] of Object.entries(p.tags)) point.tag(k, v);
+        for (const [k, v] of Object.entries(p.fields)) point.floatField(k, v);
+        api.writePoint(point);
+      }
+      try {
+        await api.close();
+      } catch (err) {
+        this.onBacklog(this.store.outboxSize());
+        throw new Error(`InfluxDB write to ${this.options.url} failed: ${(err as Error).message}`, { cause: err });
+      }
+      this.store.outboxDone(batch);
+      this.onBacklog(this.store.outboxSize());
+    }
+  }
+
+  async partialRows(family: string, from: number, to: number, grouping: PartialGrouping): Promise<PartialRow[]> {
+    const tags = FAMILY_TAGS.get(family) ?? [];
+    const columns = grouping === 'bucket' ? ['_time', '_field'] : grouping === 'tags' ? [...tags, '_field'] : ['_time', ...tags, '_field'];
+    const flux = buildPartialsFlux(this.options.bucket, family, from, to, columns);
+    const rows = await this.queryApi.collectRows<Record<string, unknown>>(flux);
+    const out = new Map<string, PartialRow & { fields: Record<string, number> }>();
+    for (const r of rows) {
+      const bucket = grouping === 'tags' ? from : Date.parse(String(r._time));
+      const rowTags: Record<string, string> = {};
+      if (grouping !== 'bucket') for (const t of tags) if (typeof r[t] === 'string' && r[t] !== '') rowTags[t] = r[t] as string;
+      const key = `${bucket}|${JSON.stringify(rowTags)}`;
+      let row = out.get(key);
+      if (row === undefined) out.set(key, (row = { family, bucket, tags: rowTags, fields: {} }));
+      row.fields[String(r._field)] = Number(r._value);
+    }
+    return [...out.values()].sort((a, b) => a.bucket - b.bucket);
+  }
+
+  /** null when InfluxDB answers its health endpoint, else the problem. */
+  async problem(): Promise<string | null> {
+    try {
+      const res = await fetch(new URL('/health', this.options.url), { signal: AbortSignal.timeout(3000) });
+      return res.ok ? null : `InfluxDB /health answered ${res.status}`;
+    } catch (err) {
+      return `InfluxDB unreachable at ${this.options.url}: ${(err as Error).message}`;
+    }
+  }
+}
+
+function fluxString(s: string): string {
+  return JSON.stringify(s);
+}
+
+/**
+ * Sums a family's partials over the group columns, except `max_*` fields, which take the
+ * maximum — the same merge rule as kpis/partials.ts.
+ */
+export function buildPartialsFlux(bucket: string, family: string, from: number, to: number, columns: readonly string[]): string {
+  const base = `from(bucket: ${fluxString(bucket)})
+  |> range(start: ${new Date(from).toISOString()}, stop: ${new Date(to).toISOString()})
+  |> filter(fn: (r) => r._measurement == ${fluxString(family)})`;
+  const group = `group(columns: [${columns.map(fluxString).join(', ')}])`;
+  return `sums = ${base}
+  |> filter(fn: (r) => r._field !~ /^max_/)
+  |> ${group}
+  |> sum()
+maxes = ${base}
+  |> filter(fn: (r) => r._field =~ /^max_/)
+  |> ${group}
+  |> max()
+union(tables: [sums, maxes])`;
+}

@@ -1,0 +1,54 @@
+/**
+ * What the service produces to Kafka: invalid records to the dead-letter topic (reason
+ * in a header) and, optionally, every alert transition to an alerts topic.
+ */
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { toPublicAlert } from '../alerts/alert.js';
+import { formatRfc3339 } from '../events/event-time.js';
+import type { AlertAnnouncer, CommittedAlertEvent, DeadLetter, DeadLetterForwarder } from '../ports.js';
+
+export class KafkaPublisher implements AlertAnnouncer, DeadLetterForwarder {
+  private constructor(
+    private readonly producer: Producer,
+    private readonly dlqTopic: string,
+    private readonly alertsTopic: string | null,
+  ) {}
+
+  static async connect(kafka: Kafka, dlqTopic: string, alertsTopic: string | null): Promise<KafkaPublisher> {
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true, idempotent: false });
+    await producer.connect();
+    return new KafkaPublisher(producer, dlqTopic, alertsTopic);
+  }
+
+  async forward(letters: readonly DeadLetter[]): Promise<void> {
+    await this.producer.send({
+      topic: this.dlqTopic,
+      messages: letters.map((d) => ({
+        key: d.eventId,
+        value: d.payload,
+        headers: {
+          'huitian-reason': d.reason,
+          'huitian-channel': d.channel,
+          'huitian-received-at': formatRfc3339(d.receivedAt),
+          ...(d.type === null ? {} : { 'huitian-type': d.type }),
+        },
+      })),
+    });
+  }
+
+  async announce(events: readonly CommittedAlertEvent[]): Promise<void> {
+    if (this.alertsTopic === null) return;
+    await this.producer.send({
+      topic: this.alertsTopic,
+      messages: events.map((e) => ({
+        key: e.alert.id,
+        value: JSON.stringify({ seq: e.seq, action: e.action, alert: toPublicAlert(e.alert) }),
+        headers: { 'huitian-action': e.action, 'huitian-severity': e.alert.severity, 'huitian-category': e.alert.category },
+      })),
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+  }
+}
