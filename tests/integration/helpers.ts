@@ -1,0 +1,102 @@
+/** Shared plumbing for the integration tests against real Kafka, NATS and InfluxDB. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type ConfigOverrides } from '../../src/config.js';
+import { DEFAULT_ENGINE_CONFIG, Engine } from '../../src/engine/engine.js';
+import { decodeJson } from '../../src/events/decode.js';
+import type { AlertChange } from '../../src/alerts/alert.js';
+import { createLogger } from '../../src/logger.js';
+import { KPI_CATALOGUE } from '../../src/kpis/catalogue.js';
+import type { PartialDelta } from '../../src/kpis/partials.js';
+import { evaluateKpi, type KpiResult } from '../../src/kpis/query.js';
+import { createService, type Service } from '../../src/service.js';
+
+export function uniqueSuffix(): string {
+  return `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+export async function createInfluxDatabase(influxUrl: string, name: string): Promise<void> {
+  const res = await fetch(`${influxUrl}/query?q=${encodeURIComponent(`CREATE DATABASE "${name}"`)}`, { method: 'POST' });
+  if (!res.ok) throw new Error(`CREATE DATABASE ${name}: ${res.status} ${await res.text()}`);
+}
+
+export async function startTestService(overrides: ConfigOverrides): Promise<Service> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'huitian-it-'));
+  const config = loadConfig({}, { dataDir, port: 0, timeMode: 'replay', logLevel: 'warn', ...overrides });
+  const service = await createService(config, { logger: createLogger(process.env.HUITIAN_TEST_LOG ?? 'warn') });
+  await service.start();
+  return service;
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface Reference {
+  partials: PartialDelta[];
+  alerts: AlertChange[];
+  accepted: number;
+  duplicates: number;
+}
+
+/** The uninterrupted run: a pure engine fed the same lines in order, on one channel. */
+export function referenceRun(lines: readonly string[]): Reference {
+  const engine = new Engine({ ...DEFAULT_ENGINE_CONFIG, timeMode: 'replay' });
+  const ref: Reference = { partials: [], alerts: [], accepted: 0, duplicates: 0 };
+  for (const line of lines) {
+    const d = decodeJson(line);
+    if (!d.ok) continue;
+    const step = engine.ingest([d.event], 'ref', 0, true);
+    ref.partials.push(...step.partials);
+    ref.alerts.push(...step.alerts);
+    if (step.outcomes[0] === 'accepted') ref.accepted++;
+    if (step.outcomes[0] === 'duplicate') ref.duplicates++;
+  }
+  return ref;
+}
+
+export const WIDE_FROM = Date.parse('2026-07-20T00:00:00Z');
+export const WIDE_TO = Date.parse('2026-07-23T00:00:00Z');
+
+/** Every KPI, overall and by each of its group tags, over a wide range. */
+export function expectedKpis(ref: Reference): Record<string, KpiResult> {
+  const out: Record<string, KpiResult> = {};
+  for (const def of KPI_CATALOGUE) {
+    const rows = ref.partials.filter((p) => p.family === def.family);
+    out[`${def.name}`] = evaluateKpi(def, rows, WIDE_FROM, WIDE_TO);
+    for (const g of def.groupTags) out[`${def.name}?groupBy=${g}`] = evaluateKpi(def, rows, WIDE_FROM, WIDE_TO, [g]);
+  }
+  return out;
+}
+
+/** The same KPIs as answered by the service's HTTP API (from its configured KPI store). */
+export async function serviceKpis(service: Service): Promise<Record<string, KpiResult>> {
+  const out: Record<string, KpiResult> = {};
+  const range = `from=${encodeURIComponent(new Date(WIDE_FROM).toISOString())}&to=${encodeURIComponent(new Date(WIDE_TO).toISOString())}`;
+  for (const def of KPI_CATALOGUE) {
+    for (const g of [undefined, ...def.groupTags]) {
+      const res = await service.app.inject({ method: 'GET', url: `/v1/kpis/${def.name}?${range}${g === undefined ? '' : `&groupBy=${g}`}` });
+      if (res.statusCode !== 200) throw new Error(`GET /v1/kpis/${def.name}: ${res.statusCode} ${res.body}`);
+      const body = res.json() as KpiResult;
+      out[g === undefined ? def.name : `${def.name}?groupBy=${g}`] = { ...body, from: WIDE_FROM, to: WIDE_TO };
+    }
+  }
+  return out;
+}
+
+/** Rounds floats so sums computed in a different order (InfluxDB) compare equal. */
+export function normalise<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1e9) / 1e9 : v))) as T;
+}
