@@ -36,18 +36,23 @@ function collect(out: ParsedBody, index: number, decoded: Decoded, raw: () => st
   else out.rejections.push({ index, id: decoded.id ?? null, type: decoded.type ?? null, reason: decoded.reason, raw: raw() });
 }
 
+/** The body as a whole cannot be read; `details` says why (it also becomes the record's reason). */
+export function bodyInvalid(details: string): HuitianError {
+  return new HuitianError('BODY_INVALID', { details }, { details });
+}
+
 function parseJson(body: string): unknown {
   try {
     return JSON.parse(body);
   } catch (err) {
-    throw new HuitianError('BODY_INVALID', { details: `invalid JSON (${(err as Error).message})` });
+    throw bodyInvalid(`invalid JSON (${(err as Error).message})`);
   }
 }
 
 export function parseIngestBody(body: string, contentType: string | undefined, headers: Record<string, string | string[] | undefined>): ParsedBody {
   const type = mediaType(contentType);
   const out: ParsedBody = { candidates: [], rejections: [], total: 0 };
-  if (body.trim() === '') throw new HuitianError('BODY_INVALID', { details: 'the body is empty' });
+  if (body.trim() === '') throw bodyInvalid('the body is empty');
 
   if (hasBinaryModeHeaders(headers, 'ce-')) {
     const data = type === 'application/json' || type.endsWith('+json') || type === '' ? parseJson(body) : body;
@@ -93,7 +98,7 @@ export function parseIngestBody(body: string, contentType: string | undefined, h
       if (Array.isArray(value)) {
         value.forEach((v, i) => collect(out, i, decodeEvent(v), () => JSON.stringify(v)));
       } else if (type === 'application/cloudevents-batch+json') {
-        throw new HuitianError('BODY_INVALID', { details: 'application/cloudevents-batch+json must be a JSON array of events' });
+        throw bodyInvalid('application/cloudevents-batch+json must be a JSON array of events');
       } else {
         collect(out, 0, decodeEvent(value), () => body);
       }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { HuitianError } from '../../errors.js';
 import type { AppDeps } from '../app-deps.js';
-import { parseIngestBody } from '../ingest-body.js';
+import { parseIngestBody, type ParsedBody } from '../ingest-body.js';
 
 /** How long an HTTP ingest waits for an external KPI store before answering anyway. */
 const SINK_WAIT_MS = 10_000;
@@ -21,7 +21,18 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
     async (request, reply) => {
       const body = typeof request.body === 'string' ? request.body : '';
-      const parsed = parseIngestBody(body, request.headers['content-type'], request.headers);
+      let parsed: ParsedBody;
+      try {
+        parsed = parseIngestBody(body, request.headers['content-type'], request.headers);
+      } catch (err) {
+        if (!(err instanceof HuitianError) || err.code !== 'BODY_INVALID') throw err;
+        // A body that cannot be read at all is one rejected record: dead-lettered like any
+        // other and answered in the same shape, so a producer reads every 400 one way.
+        const rejections =
+          body.trim() === '' ? [] : [{ index: 0, id: null, type: null, reason: `(body): ${String(err.details)}`, raw: body }];
+        const report = deps.pipeline.ingest('http', [], rejections);
+        return reply.code(400).send({ ...report, ...err.toBody() });
+      }
       const report = deps.pipeline.ingest('http', parsed.candidates, parsed.rejections, { idleAfter: true });
       if (report.accepted > 0) await waitForSink(deps);
       if (report.accepted === 0 && report.duplicates === 0) {

@@ -1,0 +1,288 @@
+/**
+ * POST /v1/events through fastify.inject: every encoding, the 202 report, the 400, 413 and
+ * 415 answers, duplicates, late events and the dead letters rejected records land in.
+ */
+import { describe, expect, it } from 'vitest';
+import { arrived, at, dispatched, HLG, ndjson, received, T0, waterlogging } from '../helpers/events.js';
+import { expectError, get, post, postEvents, q, startTestService, useServiceCleanup, WALL_START } from '../helpers/service.js';
+
+useServiceCleanup();
+
+const KNOWN_TYPES =
+  'huitian.waterlogging.reading, huitian.utility.reading, huitian.utility.alarm, huitian.parking.occupancy, huitian.dispatch.received, huitian.dispatch.dispatched, huitian.dispatch.arrived, huitian.dispatch.closed';
+
+const deep = (id: string, seconds: number, point = 'P1') => waterlogging(id, seconds, point, 30, HLG);
+
+async function alertsOf(app: Parameters<typeof get>[0], entityId: string) {
+  const r = await get(app, `/v1/alerts?entityId=${q(entityId)}`);
+  expect(r.status).toBe(200);
+  return r.json.items as Array<{ entityId: string; severity: string; history: Array<{ by: string }>; openedAt: string }>;
+}
+
+describe('POST /v1/events encodings', () => {
+  it('takes one structured event as application/cloudevents+json', async () => {
+    const { app } = await startTestService();
+    const r = await post(app, '/v1/events', { contentType: 'application/cloudevents+json', body: deep('a1', 0) });
+    expect(r.status).toBe(202);
+    expect(r.json).toEqual({ accepted: 1, duplicates: 0, rejected: 0, errors: [] });
+    const alerts = await alertsOf(app, 'P1');
+    expect(alerts.map((a) => [a.severity, a.history[0]!.by])).toEqual([['orange', 'event:a1']]);
+  });
+
+  it('takes one event or an array as application/json, with a charset parameter too', async () => {
+    const { app } = await startTestService();
+    let r = await post(app, '/v1/events', { contentType: 'application/json', body: deep('j1', 0, 'P1') });
+    expect([r.status, r.json]).toEqual([202, { accepted: 1, duplicates: 0, rejected: 0, errors: [] }]);
+    r = await post(app, '/v1/events', { contentType: 'application/json; charset=utf-8', body: [deep('j2', 10, 'P2'), deep('j3', 20, 'P3')] });
+    expect([r.status, r.json]).toEqual([202, { accepted: 2, duplicates: 0, rejected: 0, errors: [] }]);
+    expect((await alertsOf(app, 'P3')).length).toBe(1);
+  });
+
+  it('takes a JSON array as application/cloudevents-batch+json and refuses a non-array there', async () => {
+    const { app } = await startTestService();
+    let r = await post(app, '/v1/events', { contentType: 'application/cloudevents-batch+json', body: [deep('b1', 0, 'P1'), deep('b2', 5, 'P2')] });
+    expect([r.status, r.json]).toEqual([202, { accepted: 2, duplicates: 0, rejected: 0, errors: [] }]);
+    r = await post(app, '/v1/events', { contentType: 'application/cloudevents-batch+json', body: deep('b3', 10, 'P3') });
+    const error = expectError(r, 400, 'BODY_INVALID');
+    expect(error.details).toBe('application/cloudevents-batch+json must be a JSON array of events');
+    expect(r.json).toMatchObject({
+      accepted: 0,
+      duplicates: 0,
+      rejected: 1,
+      errors: [{ index: 0, id: null, reason: '(body): application/cloudevents-batch+json must be a JSON array of events' }],
+    });
+  });
+
+  it('takes NDJSON, skipping blank lines, with indexes counting records', async () => {
+    const { app } = await startTestService();
+    const body = [JSON.stringify(deep('n1', 0, 'P1')), '', '   ', 'not json', JSON.stringify(deep('n2', 5, 'P2')), ''].join('\n');
+    const r = await post(app, '/v1/events', { contentType: 'application/x-ndjson', body });
+    expect(r.status).toBe(202);
+    expect(r.json.accepted).toBe(2);
+    expect(r.json.duplicates).toBe(0);
+    expect(r.json.rejected).toBe(1);
+    expect(r.json.errors).toHaveLength(1);
+    expect(r.json.errors[0]).toMatchObject({ index: 1, id: null });
+    expect(r.json.errors[0].reason).toMatch(/^\(event\): invalid JSON \(/);
+  });
+
+  it('takes one event in binary mode: ce-* headers, percent-decoded, and the data as the body', async () => {
+    const { app } = await startTestService();
+    const headers = {
+      'ce-specversion': '1.0',
+      'ce-id': 'wl%20HLG%2F001',
+      // "/sensors/回龙观": header values are ASCII; the HTTP binding percent-encodes the rest.
+      'ce-source': '/sensors/%E5%9B%9E%E9%BE%99%E8%A7%82',
+      'ce-type': 'huitian.waterlogging.reading',
+      'ce-time': '2026-07-21T08%3A00%3A00%2B08%3A00',
+      'ce-subject': 'HLG-001',
+    };
+    let r = await post(app, '/v1/events', { headers, body: { pointId: 'HLG-001', depthCm: 42, district: HLG } });
+    expect([r.status, r.json]).toEqual([202, { accepted: 1, duplicates: 0, rejected: 0, errors: [] }]);
+    const [alert] = await alertsOf(app, 'HLG-001');
+    expect(alert!.severity).toBe('red');
+    expect(alert!.history[0]!.by).toBe('event:wl HLG/001');
+    expect(alert!.openedAt).toBe(new Date(T0).toISOString());
+
+    // The same (source, id) in structured mode is the same event.
+    const structured = { ...waterlogging('wl HLG/001', 0, 'HLG-001', 42, HLG), source: '/sensors/回龙观' };
+    r = await post(app, '/v1/events', { contentType: 'application/cloudevents+json', body: structured });
+    expect([r.status, r.json]).toEqual([202, { accepted: 0, duplicates: 1, rejected: 0, errors: [] }]);
+
+    // Binary mode with invalid data or a missing attribute is one rejected record.
+    r = await post(app, '/v1/events', { headers: { ...headers, 'ce-id': 'bin-2' }, body: { pointId: 'HLG-001', depthCm: -1 } });
+    expectError(r, 400, 'EVENTS_REJECTED');
+    expect(r.json.errors).toEqual([{ index: 0, id: 'bin-2', reason: 'data.depthCm: must be ≥ 0' }]);
+    const { 'ce-time': _time, ...noTime } = headers;
+    r = await post(app, '/v1/events', { headers: { ...noTime, 'ce-id': 'bin-3' }, body: { pointId: 'HLG-001', depthCm: 1 } });
+    expectError(r, 400, 'EVENTS_REJECTED');
+    expect(r.json.errors).toEqual([{ index: 0, id: 'bin-3', reason: 'time: is required' }]);
+  });
+});
+
+describe('POST /v1/events reports', () => {
+  // One fire incident reached in 120 s, a 30 cm reading, and a late-enough reading to
+  // decide the incident; four bad records between them.
+  const mixed = [
+    received('m0', 0, 'F1', 'fire', HLG, '回龙观消防站'),
+    waterlogging('m1', 10, 'P9', -5, HLG),
+    dispatched('m2', 30, 'F1', 'U1', '回龙观消防站'),
+    { ...received('m3', 40, 'F2', 'fire', HLG), type: 'huitian.weather.reading' },
+    arrived('m4', 150, 'F1', 'U1'),
+    'not json',
+    waterlogging('m6', 200, 'P1', 30, HLG),
+    (() => {
+      const { time: _t, ...rest } = waterlogging('m7', 210, 'P1', 31, HLG);
+      return rest;
+    })(),
+    waterlogging('m8', 400, 'P2', 0, HLG),
+  ];
+  const mixedErrors = [
+    { index: 1, id: 'm1', reason: 'data.depthCm: must be ≥ 0' },
+    { index: 3, id: 'm3', reason: `type: unknown event type "huitian.weather.reading" (known: ${KNOWN_TYPES})` },
+    { index: 5, id: null, reason: expect.stringMatching(/^\(event\): invalid JSON \(/) },
+    { index: 7, id: 'm7', reason: 'time: is required' },
+  ];
+
+  it('keeps the valid events of a mixed batch, reports each bad one, and dead-letters it', async () => {
+    const { app, clock } = await startTestService();
+    const r = await postEvents(app, mixed);
+    expect(r.status).toBe(202);
+    expect(r.json).toEqual({ accepted: 5, duplicates: 0, rejected: 4, errors: mixedErrors });
+    expect(Object.keys(r.json).sort()).toEqual(['accepted', 'duplicates', 'errors', 'rejected']);
+
+    // The valid events were applied: the incident is decided covered, the reading alerted.
+    const kpi = await get(app, `/v1/kpis/fire_response_coverage_5min?from=${q(at(0))}&to=${q(at(3600))}`);
+    expect(kpi.json).toMatchObject({ value: 1, numerator: 1, denominator: 1 });
+    expect((await alertsOf(app, 'P1')).map((a) => a.severity)).toEqual(['orange']);
+    expect(await alertsOf(app, 'P9')).toEqual([]);
+
+    const dl = await get(app, '/v1/dead-letters');
+    expect(dl.status).toBe(200);
+    expect(dl.json.nextCursor).toBeNull();
+    const received = new Date(clock.now()).toISOString();
+    expect(received).toBe(new Date(WALL_START).toISOString());
+    expect(dl.json.items.map((d: Record<string, unknown>) => [d.eventId, d.type, d.channel, d.receivedAt])).toEqual([
+      ['m7', 'huitian.waterlogging.reading', 'http', received],
+      [null, null, 'http', received],
+      ['m3', 'huitian.weather.reading', 'http', received],
+      ['m1', 'huitian.waterlogging.reading', 'http', received],
+    ]);
+    expect(dl.json.items.map((d: { reason: string }) => d.reason)).toEqual(mixedErrors.map((e) => e.reason).reverse());
+    expect(dl.json.items[1].payload).toBe('not json');
+    expect(JSON.parse(dl.json.items[3].payload)).toEqual(mixed[1]);
+  });
+
+  it('counts duplicates: a repeated batch is 202 with nothing accepted', async () => {
+    const { app } = await startTestService();
+    await postEvents(app, mixed);
+    const r = await postEvents(app, mixed);
+    expect(r.status).toBe(202);
+    expect(r.json).toEqual({ accepted: 0, duplicates: 5, rejected: 4, errors: mixedErrors });
+    const kpi = await get(app, `/v1/kpis/fire_response_coverage_5min?from=${q(at(0))}&to=${q(at(3600))}`);
+    expect(kpi.json).toMatchObject({ value: 1, numerator: 1, denominator: 1 });
+    // Duplicates within one batch count too.
+    const again = await postEvents(app, [deep('d1', 500, 'P5'), deep('d1', 500, 'P5')]);
+    expect(again.json).toEqual({ accepted: 1, duplicates: 1, rejected: 0, errors: [] });
+  });
+
+  it('answers 400 EVENTS_REJECTED in the same shape when every event is invalid', async () => {
+    const { app } = await startTestService();
+    const r = await postEvents(app, [waterlogging('x1', 0, 'P1', -1), { ...deep('x2', 0), specversion: '0.3' }]);
+    const error = expectError(r, 400, 'EVENTS_REJECTED');
+    expect(error.message).toBe('no event in the request could be accepted; see errors[] for each reason');
+    expect(r.json).toEqual({
+      accepted: 0,
+      duplicates: 0,
+      rejected: 2,
+      errors: [
+        { index: 0, id: 'x1', reason: 'data.depthCm: must be ≥ 0' },
+        { index: 1, id: 'x2', reason: 'specversion: must be "1.0"' },
+      ],
+      error: { code: 'EVENTS_REJECTED', message: error.message },
+    });
+    const dl = await get(app, '/v1/dead-letters');
+    expect(dl.json.items.map((d: { eventId: string }) => d.eventId)).toEqual(['x2', 'x1']);
+  });
+
+  it('answers 400 BODY_INVALID in the same shape for an unparseable body, and dead-letters it', async () => {
+    const { app } = await startTestService();
+    const body = '{"specversion": "1.0", "id": ';
+    const r = await post(app, '/v1/events', { contentType: 'application/cloudevents+json', body });
+    const error = expectError(r, 400, 'BODY_INVALID');
+    expect(error.message).toMatch(/^the request body could not be parsed: invalid JSON \(/);
+    expect(r.json.accepted).toBe(0);
+    expect(r.json.duplicates).toBe(0);
+    expect(r.json.rejected).toBe(1);
+    expect(r.json.errors).toEqual([{ index: 0, id: null, reason: `(body): ${String(error.details)}` }]);
+    const dl = await get(app, '/v1/dead-letters');
+    expect(dl.json.items).toHaveLength(1);
+    expect(dl.json.items[0]).toMatchObject({ eventId: null, reason: `(body): ${String(error.details)}`, payload: body });
+  });
+
+  it('answers 400 for an empty body and for an empty array', async () => {
+    const { app } = await startTestService();
+    let r = await post(app, '/v1/events', { contentType: 'application/x-ndjson', body: '\n  \n' });
+    expectError(r, 400, 'BODY_INVALID');
+    expect(r.json).toMatchObject({ accepted: 0, duplicates: 0, rejected: 0, errors: [] });
+    r = await post(app, '/v1/events', { contentType: 'application/cloudevents-batch+json', body: [] });
+    expectError(r, 400, 'EVENTS_REJECTED');
+    expect(r.json).toMatchObject({ accepted: 0, duplicates: 0, rejected: 0, errors: [] });
+    expect((await get(app, '/v1/dead-letters')).json.items).toEqual([]);
+  });
+
+  it('answers 413 PAYLOAD_TOO_LARGE above the body limit and accepts a body just under it', async () => {
+    const { app } = await startTestService({ overrides: { bodyLimitBytes: 2048 } });
+    const events = Array.from({ length: 40 }, (_, i) => deep(`big-${i}`, i, `P${i}`));
+    const body = ndjson(events);
+    expect(Buffer.byteLength(body)).toBeGreaterThan(2048);
+    const r = await post(app, '/v1/events', { contentType: 'application/x-ndjson', body });
+    const error = expectError(r, 413, 'PAYLOAD_TOO_LARGE');
+    expect(error.message).toBe('the request body is larger than 2048 bytes; split the batch');
+    expect((await get(app, '/v1/dead-letters')).json.items).toEqual([]);
+
+    const small = ndjson(events.slice(0, 8));
+    expect(Buffer.byteLength(small)).toBeLessThanOrEqual(2048);
+    const ok = await post(app, '/v1/events', { contentType: 'application/x-ndjson', body: small });
+    expect([ok.status, ok.json.accepted]).toEqual([202, 8]);
+  });
+
+  it('answers 415 UNSUPPORTED_MEDIA_TYPE for other content types', async () => {
+    const { app } = await startTestService();
+    for (const contentType of ['text/plain', 'application/xml', 'multipart/form-data; boundary=x']) {
+      const r = await post(app, '/v1/events', { contentType, body: JSON.stringify(deep('t1', 0)) });
+      const error = expectError(r, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expect(error.message).toContain(`content type ${contentType} is not accepted`);
+    }
+    expect((await alertsOf(app, 'P1'))).toEqual([]);
+  });
+
+  it('rejects events older than the watermark as late, dead-lettered with reason `late`', async () => {
+    const { app, clock } = await startTestService();
+    // Lateness 60 s: after an event at 600 s the watermark is 540 s.
+    expect((await postEvents(app, [deep('l1', 600, 'P1')])).status).toBe(202);
+    clock.advance(5_000);
+    const late = deep('l2', 539, 'P2');
+    let r = await postEvents(app, [late]);
+    expectError(r, 400, 'EVENTS_REJECTED');
+    expect(r.json).toMatchObject({ accepted: 0, duplicates: 0, rejected: 1, errors: [{ index: 0, id: 'l2', reason: 'late' }] });
+    // At the watermark is not late; a late one beside a good one is one rejection in a 202.
+    r = await postEvents(app, [deep('l3', 540, 'P3'), deep('l4', 100, 'P4')]);
+    expect([r.status, r.json]).toEqual([202, { accepted: 1, duplicates: 0, rejected: 1, errors: [{ index: 1, id: 'l4', reason: 'late' }] }]);
+    expect(await alertsOf(app, 'P2')).toEqual([]);
+    expect(await alertsOf(app, 'P4')).toEqual([]);
+
+    const dl = await get(app, '/v1/dead-letters');
+    expect(dl.json.items.map((d: Record<string, unknown>) => [d.eventId, d.reason, d.type, d.receivedAt])).toEqual([
+      ['l4', 'late', 'huitian.waterlogging.reading', new Date(WALL_START + 5_000).toISOString()],
+      ['l2', 'late', 'huitian.waterlogging.reading', new Date(WALL_START + 5_000).toISOString()],
+    ]);
+    expect(JSON.parse(dl.json.items[1].payload)).toEqual(late);
+  });
+});
+
+describe('GET /v1/dead-letters', () => {
+  it('pages newest first with limit and cursor, and refuses a bad cursor or limit', async () => {
+    const { app } = await startTestService();
+    await postEvents(app, Array.from({ length: 5 }, (_, i) => waterlogging(`bad-${i}`, i, 'P1', -1)));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const r = await get(app, `/v1/dead-letters?limit=2${cursor === null ? '' : `&cursor=${q(cursor)}`}`);
+      expect(r.status).toBe(200);
+      expect(r.json.items.length).toBeLessThanOrEqual(2);
+      seen.push(...r.json.items.map((d: { eventId: string }) => d.eventId));
+      cursor = r.json.nextCursor;
+      pages++;
+    } while (cursor !== null);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(['bad-4', 'bad-3', 'bad-2', 'bad-1', 'bad-0']);
+
+    expectError(await get(app, '/v1/dead-letters?cursor=not-a-cursor'), 400, 'VALIDATION_FAILED');
+    expectError(await get(app, `/v1/dead-letters?cursor=${Buffer.from('["x"]').toString('base64url')}`), 400, 'VALIDATION_FAILED');
+    expectError(await get(app, '/v1/dead-letters?limit=0'), 400, 'VALIDATION_FAILED');
+    expectError(await get(app, '/v1/dead-letters?limit=501'), 400, 'VALIDATION_FAILED');
+    expectError(await get(app, '/v1/dead-letters?limit=ten'), 400, 'VALIDATION_FAILED');
+  });
+});
