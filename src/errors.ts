@@ -58,3 +58,11 @@ export class HuitianError extends Error {
 function render(template: string, params: Record<string, string | number>): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
+
+/** The README error table, generated from ERROR_CODES. */
+export function errorTableMarkdown(): string {
+  const rows = Object.entries(ERROR_CODES).map(
+    ([code, e]) => `| \`${code}\` | ${e.status} | ${e.retriable ? 'yes' : 'no'} | ${e.message.replace(/\|/g, '\\|')} |`,
+  );
+  return ['| code | HTTP | retry may help | message |', '|---|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,26 @@
+/**
+ * Regenerates the README sections that are derived from code: the configuration table
+ * (from CONFIG_FIELDS) and the error code table (from ERROR_CODES). `npm run docs`;
+ * tests/docs.test.ts fails when README.md drifts from them.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { configTableMarkdown } from '../src/config.js';
+import { errorTableMarkdown } from '../src/errors.js';
+
+export function replaceSection(text: string, name: string, body: string): string {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`README.md has no ${start} … ${end} section`);
+  return `${text.slice(0, i + start.length)}\n${body}\n${text.slice(j)}`;
+}
+
+export function renderReadme(text: string): string {
+  return replaceSection(replaceSection(text, 'config-table', configTableMarkdown()), 'error-table', errorTableMarkdown());
+}
+
+if (process.argv[1]?.endsWith('generate-docs.ts')) {
+  const text = readFileSync('README.md', 'utf8');
+  writeFileSync('README.md', renderReadme(text));
+}
