@@ -18,6 +18,8 @@ type Subscriber = (events: readonly CommittedAlertEvent[]) => void;
 
 export class AlertStreamHub implements AlertAnnouncer {
   private readonly subscribers = new Set<Subscriber>();
+  /** Ends each open stream; a stream never ends by itself, so shutdown must end it. */
+  private readonly enders = new Set<() => void>();
 
   get clientCount(): number {
     return this.subscribers.size;
@@ -30,6 +32,21 @@ export class AlertStreamHub implements AlertAnnouncer {
   subscribe(s: Subscriber): () => void {
     this.subscribers.add(s);
     return () => this.subscribers.delete(s);
+  }
+
+  /** Registers how to end an open stream; returns the unregistration. */
+  track(end: () => void): () => void {
+    this.enders.add(end);
+    return () => this.enders.delete(end);
+  }
+
+  /**
+   * Ends every open stream (server shutdown). Without this, closing the server waits
+   * for the clients to hang up, and a dashboard left open would hold `huitian serve`
+   * after Ctrl-C forever. Clients reconnect with Last-Event-ID and miss nothing.
+   */
+  endAll(): void {
+    for (const end of [...this.enders]) end();
   }
 }
 
@@ -75,10 +92,16 @@ export function streamAlerts(hub: AlertStreamHub, store: AlertReader, request: F
   for (const e of pending.splice(0)) send(e);
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
   heartbeat.unref();
+  let untrack = () => {};
   const close = () => {
     clearInterval(heartbeat);
     unsubscribe();
+    untrack();
   };
+  untrack = hub.track(() => {
+    close();
+    res.end();
+  });
   request.raw.on('close', close);
   res.on('error', close);
 }

@@ -94,6 +94,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
+  // Open alert streams would keep close() waiting for their clients to hang up.
+  app.addHook('preClose', async () => {
+    deps.hub.endAll();
+  });
+
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send(new HuitianError('NOT_FOUND', { method: request.method, url: request.url.split('?')[0]! }).toBody());
   });
