@@ -24,16 +24,16 @@
 #   * `up` is idempotent: a service whose port already answers is left alone (it is
 #     only waited for until ready).
 #
-# Services (versions and defaults):
-#   kafka     Apache Kafka ${KAFKA_VERSION:-3.9.1}, KRaft single node (broker+controller),
-#             PLAINTEXT 127.0.0.1:${KAFKA_PORT:-9092}, controller 127.0.0.1:${KAFKA_CONTROLLER_PORT:-9093},
-#             auto.create.topics.enable=true, num.partitions=3. Jars from Maven Central
-#             (scripts/services/kafka-pom.xml + mvn dependency:copy-dependencies).
-#   nats      nats-server from Debian's package, JetStream on, client 127.0.0.1:${NATS_PORT:-4222},
-#             monitoring http://127.0.0.1:${NATS_MONITOR_PORT:-8222}.
-#   influxdb  InfluxDB OSS 1.8.10 built with `go install` (see build_influxdb below),
-#             HTTP 127.0.0.1:${INFLUX_PORT:-8086} (flux on, auth off), RPC 127.0.0.1:${INFLUX_RPC_PORT:-8088};
-#             database `huitian` (retention policy autogen) is created by `up`, so the
+# Services (versions and default addresses):
+#   kafka     Apache Kafka 3.9.1 (KAFKA_VERSION), KRaft single node (broker+controller),
+#             PLAINTEXT 127.0.0.1:9092, controller 127.0.0.1:9093, auto.create.topics.enable=true,
+#             num.partitions=3. Jars from Maven Central (scripts/services/kafka-pom.xml +
+#             mvn dependency:copy-dependencies), run with the machine's java.
+#   nats      nats-server from Debian's package (2.9.x), JetStream on,
+#             client nats://127.0.0.1:4222, monitoring http://127.0.0.1:8222.
+#   influxdb  InfluxDB OSS 1.8.10 built once with `go install` (see install_influxdb),
+#             HTTP http://127.0.0.1:8086 (Flux on, auth off), RPC 127.0.0.1:8088.
+#             `up` creates database "huitian" (retention policy autogen), so the
 #             v2-compatible API serves bucket "huitian/autogen" (token "" or "user:pass", any org).
 #
 # Environment:
@@ -236,15 +236,18 @@ install_kafka() {
   mv "$tmp" "$KAFKA_HOME"
 }
 
-# InfluxDB build approach: a plain
+# InfluxDB build approach (chosen after trying it): a plain
 #   go install github.com/influxdata/influxdb/cmd/influxd@v1.8.10
-# with the machine's own Go (1.26) and GOTOOLCHAIN=local. It was tried first and
-# builds and runs fine (its old golang.org/x/sys still compiles on Go 1.26), so no
-# older toolchain (which the workplace does not offer anyway) and no wrapper module
-# with bumped dependencies is needed. CGO_ENABLED=0 keeps it pure Go (no C compiler
-# needed), -s -w makes the link faster and the binary smaller, -X sets the version
-# reported by /ping and /health. GOMODCACHE/GOCACHE are private and temporary:
-# deleted after a successful build (~800 MB) since only the binary is reused.
+# with the machine's own Go (1.26.x) and GOTOOLCHAIN=local. Its 2020-era
+# golang.org/x/sys etc. still compile on Go 1.26 and the binary runs fine, so neither
+# an older toolchain via GOTOOLCHAIN (only newer ones are approved here) nor a wrapper
+# module that bumps golang.org/x/sys is needed. Should a future Go break the old
+# deps, the fallback is such a wrapper module (generated in $CACHE_DIR) that requires
+# influxdb v1.8.10 plus a newer golang.org/x/sys and builds .../cmd/influxd.
+# CGO_ENABLED=0 keeps it pure Go (no C compiler needed), -s -w makes the link faster
+# and the binary smaller, -X sets the version reported by /ping and /health.
+# GOMODCACHE/GOCACHE are private and deleted after a successful build (~800 MB):
+# only the binary is reused.
 install_influxdb() {
   local go gotmp bindir tmpbin
   go="$(go_bin)" || { echo "no go toolchain found" >&2; return 1; }
