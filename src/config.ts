@@ -14,7 +14,13 @@ import { HuitianError } from './errors.js';
 export const ROLES = ['viewer', 'operator', 'ingest', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+// Strings must be written as integers: z.coerce alone would read "" or " " as 0 and
+// "0x1F" or "1e3" as numbers, so HUITIAN_PORT=" " would quietly pick a random port.
+const intFrom = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*[+-]?\d+\s*$/.test(v) ? Number(v) : v),
+    z.number({ error: 'must be a whole number' }).int({ error: 'must be a whole number' }).min(min).max(max),
+  );
 const list = z
   .union([z.string(), z.array(z.string())])
   .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''));
@@ -233,6 +239,12 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: C
     } catch (err) {
       problems.push(`HUITIAN_CONFIG (${configFile}): ${(err as Error).message}`);
       file = {};
+    }
+  }
+  // A misspelt key would otherwise be ignored without a word, leaving the default in force.
+  for (const key of Object.keys(file)) {
+    if (key !== 'rules' && !Object.prototype.hasOwnProperty.call(CONFIG_FIELDS, key)) {
+      problems.push(`HUITIAN_CONFIG (${configFile}): unknown key "${key}" (keys: ${Object.keys(CONFIG_FIELDS).join(', ')}, rules)`);
     }
   }
   const out: Record<string, unknown> = {};

@@ -124,7 +124,7 @@ describe('401 UNAUTHORIZED', () => {
     for (const route of ROUTES) {
       const { url, body, contentType } = await route.prepare(ts.app);
       for (const headers of [
-        {},
+        {} as Record<string, string>,
         { authorization: 'Bearer not-a-configured-token' },
         { authorization: `Bearer ${TOKENS.admin}x` },
         { authorization: `Basic ${Buffer.from(`admin:${TOKENS.admin}`).toString('base64')}` },
@@ -161,7 +161,7 @@ describe('open routes', () => {
   it('keeps /healthz, /readyz, /metrics and /docs open with tokens configured', async () => {
     const ts = await startTestService({ auth: true });
     for (const url of ['/healthz', '/readyz', '/metrics', '/docs', '/docs/json']) {
-      for (const headers of [{}, { authorization: 'Bearer wrong-token-123' }]) {
+      for (const headers of [{}, { authorization: 'Bearer wrong-token-123' }] as Array<Record<string, string>>) {
         const r = await call(ts.app, 'GET', url, { headers });
         expect([url, r.status]).toEqual([url, 200]);
       }
