@@ -61,7 +61,7 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
   constructor(readonly db: SqliteDatabase) {
     this.stmt = {
       appendLog: db.prepare('INSERT INTO input_log (entry) VALUES (?)'),
-      readLog: db.prepare('SELECT seq, entry FROM input_log WHERE seq > ? ORDER BY seq'),
+      readLog: db.prepare('SELECT seq, entry FROM input_log ORDER BY seq'),
       readSnapshot: db.prepare('SELECT log_seq, state FROM engine_snapshot WHERE id = 1'),
       writeSnapshot: db.prepare(
         'INSERT INTO engine_snapshot (id, log_seq, taken_at, state) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET log_seq = excluded.log_seq, taken_at = excluded.taken_at, state = excluded.state',
@@ -156,15 +156,21 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
 
   // ---- recovery log and snapshots ----
 
+  /**
+   * The snapshot and every input logged after it. `writeSnapshot` drops the log it covers
+   * in the same transaction, so whatever is left in the log is after the snapshot. The
+   * log is not filtered by the snapshot's `log_seq`: `seq` is a plain rowid, which SQLite
+   * reuses from 1 once the table is empty, so entries written after a snapshot can carry
+   * numbers below it — filtering by it lost them on recovery.
+   */
   recovery(): Recovery {
     const row = this.stmt.readSnapshot.get() as { log_seq: number; state: string } | undefined;
-    const afterSeq = row?.log_seq ?? 0;
     const snapshot = row === undefined ? null : (JSON.parse(row.state) as EngineSnapshot);
     const read = this.stmt.readLog;
     return {
       snapshot,
       log: (function* () {
-        for (const r of read.iterate(afterSeq) as Iterable<{ seq: number; entry: string }>) {
+        for (const r of read.iterate() as Iterable<{ seq: number; entry: string }>) {
           yield { seq: r.seq, entry: JSON.parse(r.entry) as LogEntry };
         }
       })(),

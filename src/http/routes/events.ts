@@ -30,7 +30,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
         // other and answered in the same shape, so a producer reads every 400 one way.
         const rejections =
           body.trim() === '' ? [] : [{ index: 0, id: null, type: null, reason: `(body): ${String(err.details)}`, raw: body }];
-        const report = deps.pipeline.ingest('http', [], rejections);
+        const report = deps.pipeline.ingest('http', [], rejections, { idleAfter: true });
         return reply.code(400).send({ ...report, ...err.toBody() });
       }
       const report = deps.pipeline.ingest('http', parsed.candidates, parsed.rejections, { idleAfter: true });
