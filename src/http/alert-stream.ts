@@ -69,7 +69,11 @@ export function streamAlerts(hub: AlertStreamHub, store: AlertReader, request: F
     'x-accel-buffering': 'no',
   });
   // Without Last-Event-ID the stream starts now: earlier transitions are in GET /v1/alerts.
-  let lastSent = resumeFrom ?? store.lastAlertEventSeq();
+  // An id beyond the end of the feed was not issued by this store (a client that watched
+  // an earlier data directory): resuming after it would hold back every transition until
+  // the feed caught up with it, so it resumes at the end instead.
+  const end = store.lastAlertEventSeq();
+  let lastSent = resumeFrom === null ? end : Math.min(resumeFrom, end);
   const pending: CommittedAlertEvent[] = [];
   let replaying = true;
   const send = (e: CommittedAlertEvent) => {

@@ -114,6 +114,19 @@ describe('GET /v1/alerts/stream', () => {
     expect(atEnd.ids).toEqual([7]);
   });
 
+  it('resumes at the end of the feed for an id this feed never issued, or one that is not a number', async () => {
+    const { ts, base } = await listening();
+    await postEvents(ts.app, [waterlogging('a', 0, 'P1', 20, HLG)]); // 1
+    const foreign = await connect(`${base}/v1/alerts/stream`, { 'last-event-id': '5000' });
+    expect(foreign.comments).toContain('connected, resuming after 1');
+    const garbage = await connect(`${base}/v1/alerts/stream`, { 'last-event-id': 'abc' });
+    expect(garbage.comments).toContain('connected, resuming after 1');
+    await postEvents(ts.app, [waterlogging('b', 10, 'P1', 45, HLG)]); // 2
+    await foreign.untilEvents(1);
+    await garbage.untilEvents(1);
+    expect([foreign.ids, garbage.ids]).toEqual([[2], [2]]);
+  });
+
   it('replays a backlog longer than one store page in order', async () => {
     const { ts, base } = await listening();
     const readings = Array.from({ length: 1200 }, (_, i) => waterlogging(`r${i}`, i, `P${i}`, 20, HLG));
