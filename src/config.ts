@@ -208,10 +208,13 @@ export function parseTokens(text: string): { roles: Map<string, Role>; problems:
   const problems: string[] = [];
   for (const raw of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
     const i = raw.indexOf(':');
-    const role = i < 0 ? raw : raw.slice(0, i);
-    const token = i < 0 ? '' : raw.slice(i + 1);
+    const role = (i < 0 ? raw : raw.slice(0, i)).trim();
+    // `viewer: abc…` means the token `abc…`; a bearer token cannot carry whitespace, so
+    // one that kept it could never be presented.
+    const token = i < 0 ? '' : raw.slice(i + 1).trim();
     if (!(ROLES as readonly string[]).includes(role)) problems.push(`unknown role "${role}" (roles: ${ROLES.join(', ')})`);
     else if (token.length < 8) problems.push(`the ${role} token is shorter than 8 characters`);
+    else if (/\s/.test(token)) problems.push(`the ${role} token contains whitespace, which a bearer token cannot carry`);
     else if (roles.has(token)) problems.push(`a token is given twice`);
     else roles.set(token, role as Role);
   }

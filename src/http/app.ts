@@ -65,16 +65,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  const verifier = new TokenVerifier(deps.config.tokenRoles);
   await app.register(rateLimit, {
     global: false,
-    keyGenerator: (request: FastifyRequest) => bearerToken(request.headers.authorization) ?? request.ip,
+    // A client is its token only when the token is a configured one: keying by any
+    // presented string would let a producer dodge the limit by inventing a new token per
+    // request (with auth off nothing else refuses them).
+    keyGenerator: (request: FastifyRequest) => {
+      const token = bearerToken(request.headers.authorization);
+      return token !== undefined && verifier.roleOf(token) !== undefined ? `token:${token}` : `ip:${request.ip}`;
+    },
     errorResponseBuilder: (_request, context) => {
       const err = new HuitianError('RATE_LIMITED', { retryAfter: Math.ceil(context.ttl / 1000) });
       return Object.assign(err, { statusCode: 429 });
     },
   });
 
-  const verifier = new TokenVerifier(deps.config.tokenRoles);
   app.addHook('onRequest', async (request) => {
     const action = request.routeOptions.config?.action;
     if (action === undefined || action === 'probe' || !verifier.enabled) return;

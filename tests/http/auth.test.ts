@@ -242,6 +242,16 @@ describe('ingest rate limit', () => {
     expect((await send(4, '10.0.0.2')).statusCode).toBe(202);
   });
 
+  it('cannot be dodged by sending made-up bearer tokens when auth is off', async () => {
+    const ts = await startTestService({ overrides: { ingestRateLimit: 2 } });
+    const statuses: number[] = [];
+    for (let n = 1; n <= 4; n++) {
+      const r = await postEvents(ts.app, [waterlogging(`dodge-${n}`, n, 'P1', 1, HLG)], `made-up-token-${n}`);
+      statuses.push(r.status);
+    }
+    expect(statuses).toEqual([202, 202, 429, 429]);
+  });
+
   it('does not limit when configured with 0', async () => {
     const ts = await startTestService({ overrides: { ingestRateLimit: 0 } });
     for (let n = 1; n <= 30; n++) expect((await postEvents(ts.app, [waterlogging(`nl-${n}`, n, 'P1', 1, HLG)])).status).toBe(202);

@@ -124,6 +124,12 @@ describe('loadConfig', () => {
     expect(problems({ HUITIAN_TOKENS: 'viewer:abc' })).toEqual(['HUITIAN_TOKENS: the viewer token is shorter than 8 characters']);
     expect(problems({ HUITIAN_TOKENS: 'viewer' })).toEqual(['HUITIAN_TOKENS: the viewer token is shorter than 8 characters']);
     expect(problems({ HUITIAN_TOKENS: 'viewer:abcdefgh,admin:abcdefgh' })).toEqual(['HUITIAN_TOKENS: a token is given twice']);
+    expect(problems({ HUITIAN_TOKENS: 'viewer:abcd efgh' })).toEqual(['HUITIAN_TOKENS: the viewer token contains whitespace, which a bearer token cannot carry']);
+    // Spaces around the role or the token are layout, not part of them.
+    expect([...loadConfig({ HUITIAN_TOKENS: 'viewer : abcdefgh , admin:  12345678' }).tokenRoles]).toEqual([
+      ['abcdefgh', 'viewer'],
+      ['12345678', 'admin'],
+    ]);
   });
 
   it('lists every problem at once', () => {
