@@ -54,7 +54,10 @@ export function parseIngestBody(body: string, contentType: string | undefined, h
   const out: ParsedBody = { candidates: [], rejections: [], total: 0 };
   if (body.trim() === '') throw bodyInvalid('the body is empty');
 
-  if (hasBinaryModeHeaders(headers, 'ce-')) {
+  // The content type decides the mode (CloudEvents HTTP binding §3): application/cloudevents…
+  // is structured or batched whatever headers a proxy or SDK added, and so is our NDJSON.
+  const structured = type.startsWith('application/cloudevents') || type === 'application/x-ndjson';
+  if (!structured && hasBinaryModeHeaders(headers, 'ce-')) {
     const data = type === 'application/json' || type.endsWith('+json') || type === '' ? parseJson(body) : body;
     const flat: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(headers)) flat[k] = Array.isArray(v) ? v.join(',') : v;

@@ -93,6 +93,14 @@ describe('POST /v1/events encodings', () => {
     r = await post(app, '/v1/events', { headers: { ...headers, 'ce-id': 'bin-2' }, body: { pointId: 'HLG-001', depthCm: -1 } });
     expectError(r, 400, 'EVENTS_REJECTED');
     expect(r.json.errors).toEqual([{ index: 0, id: 'bin-2', reason: 'data.depthCm: must be ≥ 0' }]);
+    // A structured content type wins over stray ce-* headers (CloudEvents HTTP binding §3).
+    r = await post(app, '/v1/events', {
+      headers: { 'ce-specversion': '1.0', 'ce-id': 'stray' },
+      contentType: 'application/cloudevents+json',
+      body: waterlogging('st-1', 5, 'HLG-002', 16, HLG),
+    });
+    expect([r.status, r.json]).toEqual([202, { accepted: 1, duplicates: 0, rejected: 0, errors: [] }]);
+    expect((await alertsOf(app, 'HLG-002'))[0]!.history[0]!.by).toBe('event:st-1');
     const { 'ce-time': _time, ...noTime } = headers;
     r = await post(app, '/v1/events', { headers: { ...noTime, 'ce-id': 'bin-3' }, body: { pointId: 'HLG-001', depthCm: 1 } });
     expectError(r, 400, 'EVENTS_REJECTED');
