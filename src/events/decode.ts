@@ -4,12 +4,13 @@
  */
 import type { z } from 'zod';
 import { parseRfc3339 } from './event-time.js';
-import { DATA_SCHEMAS, EVENT_TYPES, envelopeSchema, isEventType, type HuitianEvent } from './schemas.js';
+import { DATA_SCHEMAS, EVENT_TYPES, envelopeSchema, isEventType, RFC3339_PATTERN, type HuitianEvent } from './schemas.js';
 import { z as zod } from 'zod';
 
 export type Decoded = { ok: true; event: HuitianEvent } | { ok: false; reason: string; id?: string; type?: string };
 
-const envelope = envelopeSchema(zod.string().min(1, { error: 'must be a non-empty string' }), zod.record(zod.string(), zod.unknown()));
+/** The envelope of any type, `data` any object: what the hot-path check must agree with. */
+export const anyTypeEnvelope = envelopeSchema(zod.string().min(1, { error: 'must be a non-empty string' }), zod.record(zod.string(), zod.unknown()));
 
 function describe(input: unknown): string {
   if (input === null) return 'null';
@@ -29,7 +30,8 @@ function ruleOf(issue: z.core.$ZodIssue): string {
     case 'invalid_type':
       if (issue.input === undefined) return 'is required';
       if (issue.expected === 'int') return 'must be an integer';
-      return `must be ${article(issue.expected)} (got ${describe(issue.input)})`;
+      // zod calls a string-keyed object a "record"; the contract and its readers say object.
+      return `must be ${article(issue.expected === 'record' ? 'object' : issue.expected)} (got ${describe(issue.input)})`;
     case 'too_small':
       if (custom) return issue.message;
       if (issue.origin === 'string' && Number(issue.minimum) === 1) return 'must be a non-empty string';
@@ -38,6 +40,8 @@ function ruleOf(issue: z.core.$ZodIssue): string {
       if (custom) return issue.message;
       return `must be ${issue.inclusive ? '≤' : '<'} ${String(issue.maximum)}`;
     case 'invalid_value':
+      // A missing enum or literal field (`specversion`, `data.network`) is missing, not wrong.
+      if (issue.input === undefined) return 'is required';
       return `must be ${issue.values.length === 1 ? '' : 'one of '}${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     default:
       return issue.message;
@@ -58,12 +62,15 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): 
 // but it also turns off zod's compiled fast path, so it is only used once a parse failed.
 const REPORT_INPUT = { reportInput: true } as const;
 
+const TIME_FORMAT = new RegExp(RFC3339_PATTERN);
+
 /**
- * The hot-path envelope check. It accepts exactly what `envelope` accepts (a property
+ * The hot-path envelope check. It accepts exactly what `anyTypeEnvelope` accepts (a property
  * test holds the two together); any event it refuses is re-checked by zod, which
  * writes the reason, so the zod schema stays the single source of the messages.
+ * Exported for that test only.
  */
-function envelopeLooksValid(raw: Record<string, unknown>): boolean {
+export function envelopeLooksValid(raw: Record<string, unknown>): boolean {
   const { specversion, id, source, type, time, subject, datacontenttype, data } = raw;
   return (
     specversion === '1.0' &&
@@ -74,6 +81,8 @@ function envelopeLooksValid(raw: Record<string, unknown>): boolean {
     typeof type === 'string' &&
     type !== '' &&
     typeof time === 'string' &&
+    // The envelope's own pattern: without it this check accepted any string, unlike zod.
+    TIME_FORMAT.test(time) &&
     (subject === undefined || typeof subject === 'string') &&
     (datacontenttype === undefined || typeof datacontenttype === 'string') &&
     data !== null &&
@@ -95,7 +104,7 @@ export function decodeEvent(value: unknown): Decoded {
   const idText = textOrUndefined(raw.id);
   const typeText = textOrUndefined(raw.type);
   if (!envelopeLooksValid(raw)) {
-    const env = envelope.safeParse(raw, REPORT_INPUT);
+    const env = anyTypeEnvelope.safeParse(raw, REPORT_INPUT);
     const reason = env.success ? '(event): invalid CloudEvents envelope' : formatIssues(env.error.issues);
     return { ok: false, reason, id: idText, type: typeText };
   }

@@ -41,8 +41,16 @@ export function parseRfc3339(text: string): number | undefined {
     if (offH > 23 || offM > 59) return undefined;
     offsetMinutes = (offH * 60 + offM) * (m[9] === '-' ? -1 : 1);
   }
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+  // Date.UTC reads years 0–99 as 1900–1999; shifting by one 400-year Gregorian cycle
+  // (exactly 146097 days) keeps year 0050 in year 50 instead of silently in 1950.
+  const utc =
+    year < 100
+      ? Date.UTC(year + 400, month - 1, day, hour, minute, second, millis) - GREGORIAN_CYCLE_MS
+      : Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  return utc - offsetMinutes * 60_000;
 }
+
+const GREGORIAN_CYCLE_MS = 146_097 * 86_400_000;
 
 /** Formats epoch milliseconds as RFC 3339 in UTC (what the API returns). */
 export function formatRfc3339(ms: number): string {

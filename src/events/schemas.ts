@@ -46,7 +46,8 @@ export const waterloggingReadingData = z.object({
   depthCm: z
     .number()
     .min(0, { error: 'must be ≥ 0' })
-    .max(MAX_DEPTH_CM, { error: `must be ≤ ${MAX_DEPTH_CM} (centimetres; was a value in millimetres sent?)` }),
+    .max(MAX_DEPTH_CM, { error: `must be ≤ ${MAX_DEPTH_CM} (centimetres; was a value in millimetres sent?)` })
+    .describe('Water depth at the point, centimetres.'),
   district: optionalText,
   name: optionalText,
   lon: longitude,
@@ -58,7 +59,7 @@ export const utilityReadingData = z
     lineId: id,
     network: z.enum(UTILITY_NETWORKS),
     metric: z.enum(UTILITY_METRICS),
-    value: z.number(),
+    value: z.number().describe('The reading, in the unit its metric names (%LEL, MPa, m³/h, °C, % of rated load).'),
     district: optionalText,
   })
   .superRefine((d, ctx) => {
@@ -71,18 +72,18 @@ export const utilityReadingData = z
 export const utilityAlarmData = z.object({
   lineId: id,
   network: z.enum(UTILITY_NETWORKS),
-  code: id,
+  code: id.describe("The source system's alarm code; (lineId, code) identifies one alarm."),
   state: z.enum(['raised', 'cleared']),
-  level: z.enum(WARNING_LEVELS).optional(),
+  level: z.enum(WARNING_LEVELS).optional().describe('Warning colour; yellow when absent.'),
   message: optionalText,
   district: optionalText,
 });
 
 export const parkingOccupancyData = z.object({
   lotId: id,
-  capacity: z.number().int({ error: 'must be an integer' }).gt(0, { error: 'must be > 0' }),
+  capacity: z.number().int({ error: 'must be an integer' }).gt(0, { error: 'must be > 0' }).describe('Parking spaces in the lot.'),
   // Occupancy may exceed capacity: cars parked on aisles and verges are real and counted.
-  occupied: z.number().int({ error: 'must be an integer' }).min(0, { error: 'must be ≥ 0' }),
+  occupied: z.number().int({ error: 'must be an integer' }).min(0, { error: 'must be ≥ 0' }).describe('Vehicles parked; may exceed capacity.'),
   district: optionalText,
   name: optionalText,
 });
@@ -141,7 +142,8 @@ export function envelopeSchema<T extends z.ZodType>(type: z.ZodType<string>, dat
     id,
     source: id,
     type,
-    time: z.string().regex(new RegExp(RFC3339_PATTERN), { error: 'must be an RFC 3339 timestamp with offset' }),
+    // Same words as the calendar check in decode.ts: one reason for every malformed time.
+    time: z.string().regex(new RegExp(RFC3339_PATTERN), { error: 'must be a valid RFC 3339 timestamp with offset' }),
     subject: z.string().optional(),
     datacontenttype: z.string().optional(),
     data,
