@@ -104,12 +104,12 @@ export class FaultInjector {
 
   /** The output lines for a time-ordered input stream. */
   *apply(events: Iterable<SimEvent>): Generator<OutputLine> {
+    if (this.p === 0) {
+      for (const e of events) yield this.valid(e);
+      return;
+    }
     for (const e of events) {
-      yield* this.release(e.time);
-      if (this.p === 0) {
-        yield this.valid(e);
-        continue;
-      }
+      if (this.held.size > 0 && this.held.peek()!.releaseAt <= e.time) yield* this.release(e.time);
       const r = this.rng;
       const late = READING_TYPES.has(e.type) && r.chance(this.p);
       const disorder = !late && r.chance(this.p);

@@ -104,7 +104,9 @@ export function toCloudEventLine(e: SimEvent, times: BeijingTimeFormatter): stri
     data += `${data === '' ? '' : ','}"${key}":${text}`;
   }
   const subject = e.subject === undefined ? '' : `,"subject":${quote(e.subject, true)}`;
-  return `{"specversion":"1.0","id":${quote(e.id, false)},"source":${quote(e.source, true)},"type":${quote(e.type, true)},"time":"${times.format(e.time)}"${subject},"data":{${data}}}`;
+  // Ids are built from entity ids (checked against /^[A-Z][A-Z0-9-]*$/ when the district
+  // data loads), metric names and digits, so they need no escaping.
+  return `{"specversion":"1.0","id":"${e.id}","source":${quote(e.source, true)},"type":${quote(e.type, true)},"time":"${times.format(e.time)}"${subject},"data":{${data}}}`;
 }
 
 /**

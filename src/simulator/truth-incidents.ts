@@ -10,9 +10,11 @@
  *   missed   — otherwise.
  * An incident is decided once the final watermark has passed min(A, C, L); later ones
  * are `undecided` (the stream ended first). An incident never dispatched is left out; if
- * it is older than 24 h at the final watermark the service has evicted it and counts it
- * as `unresolved`. The response time A − S of covered incidents, and of missed ones whose
- * arrival the watermark has passed, feeds the 90th percentile.
+ * it is still open 24 h after its call, and the final watermark has passed that, the
+ * service has evicted it and counts it as `unresolved` (one closed without dispatch — a
+ * false alarm settled on the phone — was resolved, not left pending). The response time
+ * A − S of covered incidents, and of missed ones whose arrival (no later than the close)
+ * the watermark has passed, feeds the 90th percentile.
  */
 import type { IncidentCategory } from '../events/schemas.js';
 import { percentileOfSeconds } from '../kpis/histogram.js';
@@ -70,7 +72,7 @@ export interface FireResponseTruth {
   /** percentileOfSeconds(responseSeconds of the p90 incidents, 0.9) — the service's histogram rule. */
   responseTimeP90Seconds: number | null;
   responseTimeCount: number;
-  /** Never-dispatched incidents the service has evicted by the final watermark. */
+  /** Never-dispatched incidents still open 24 h after the call, evicted by the final watermark. */
   unresolved: number;
   outOfScopeIncidents: number;
   incidents: IncidentTruth[];
@@ -138,7 +140,8 @@ export class IncidentTruthBuilder {
       let inP90 = false;
       if (S === null) {
         outcome = 'not_dispatched';
-        if (f.received + EVICT_AFTER_MS < finalWatermark) unresolved++;
+        const evictedAt = f.received + EVICT_AFTER_MS;
+        if (evictedAt < finalWatermark && (C === null || C > evictedAt)) unresolved++;
       } else {
         const limit = S + RESPONSE_LIMIT_S * 1000;
         const due = Math.min(A ?? limit, C ?? limit, limit);
@@ -147,7 +150,7 @@ export class IncidentTruthBuilder {
         else if (A !== null && A <= limit && (C === null || A <= C)) outcome = 'covered';
         else if (C !== null && C <= limit) outcome = 'excluded';
         else outcome = 'missed';
-        inP90 = A !== null && (outcome === 'covered' || (outcome === 'missed' && A < finalWatermark));
+        inP90 = A !== null && (outcome === 'covered' || (outcome === 'missed' && A < finalWatermark && (C === null || A <= C)));
         if (inP90) p90Seconds.push(responseSeconds!);
       }
       const d = (byDistrict[f.district] ??= empty());

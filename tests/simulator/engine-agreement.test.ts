@@ -74,6 +74,12 @@ describe('truth = engine', () => {
     });
   }
 
+  it('fire week over 14 days at rate scale 3: incidents left open are evicted as unresolved', () => {
+    const { lines, truth } = generate({ ...options('fire-week', '14d'), rateScale: 3, faults: 0.02, seed: 4 });
+    expect(truth.fireResponse.unresolved).toBeGreaterThan(0);
+    expectAgreement(runThroughEngine(lines), truth, false);
+  });
+
   it('mixed on a weekend, at rate scale 2.5, with --faults 0.05', () => {
     const { lines, truth } = generate({ ...options('mixed', '18h'), start: Date.parse('2026-07-25T06:00:00+08:00'), rateScale: 2.5, faults: 0.05, seed: 5 });
     expect(truth.service.late).toBeGreaterThan(100);

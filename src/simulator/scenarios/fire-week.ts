@@ -15,8 +15,9 @@
  * spread. So the first arrival depends on the nearest station and the hour, and far
  * calls in the rush hour pass 300 s. Some calls are closed before any unit arrives
  * (cancelled, false alarm), a few see no arrival at all (units diverted to a more urgent
- * call, the incident closed later), and a few are closed as false alarms without
- * dispatch. Otherwise the incident is closed some time after the last arrival.
+ * call, the incident closed later), a few are closed as false alarms without dispatch,
+ * and one in two hundred is logged and never touched again. Otherwise the incident is
+ * closed some time after the last arrival.
  */
 import { DISTRICT, distanceKm, type FireStation } from '../district.js';
 import type { IncidentCategory } from '../../events/schemas.js';
@@ -49,7 +50,7 @@ function rhythm(t: number): number {
   return HOURLY[Math.floor(beijingHourOfDay(t))]! / HOURLY_MEAN;
 }
 
-type Course = 'normal' | 'cancelled-before-arrival' | 'no-arrival' | 'not-dispatched';
+type Course = 'normal' | 'cancelled-before-arrival' | 'no-arrival' | 'not-dispatched' | 'left-open';
 
 interface Unit {
   unitId: string;
@@ -67,7 +68,8 @@ function incidentEvents(rng: Rng, incidentId: string, received: number): Array<S
   const stations = [...DISTRICT.fireStations].sort((a, b) => distanceKm(a.lon, a.lat, lon, lat) - distanceKm(b.lon, b.lat, lon, lat));
   const firstDue = stations[0]!;
   const u = rng.next();
-  const course: Course = u < 0.015 ? 'not-dispatched' : u < 0.075 ? 'cancelled-before-arrival' : u < 0.1 ? 'no-arrival' : 'normal';
+  const course: Course =
+    u < 0.005 ? 'left-open' : u < 0.02 ? 'not-dispatched' : u < 0.08 ? 'cancelled-before-arrival' : u < 0.105 ? 'no-arrival' : 'normal';
 
   const src = SOURCES.dispatch;
   const events: SimEvent[] = [
@@ -83,6 +85,9 @@ function incidentEvents(rng: Rng, incidentId: string, received: number): Array<S
   const close = (at: number, reason: 'completed' | 'cancelled' | 'false_alarm') =>
     events.push({ time: at, type: 'huitian.dispatch.closed', source: src, id: `${incidentId}-closed`, subject: incidentId, data: { incidentId, reason } });
 
+  // A repeat call about a known incident, logged and never dispatched nor closed: the
+  // service must evict it after 24 h and count it as unresolved, not keep it forever.
+  if (course === 'left-open') return events;
   if (course === 'not-dispatched') {
     close(received + rng.int(60, 240) * 1000, 'false_alarm');
     return events;

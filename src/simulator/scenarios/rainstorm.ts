@@ -88,6 +88,13 @@ class Ponding {
   /** Depth at the last grid point ≤ t (t never goes back). */
   at(t: number): number {
     const stepMin = STEP_MS / MINUTE;
+    const stormEnd = this.storm.onset + this.storm.durationMs;
+    if (this.t >= stormEnd && this.t + STEP_MS <= t) {
+      // After the storm the water only drains: k steps of decay at once.
+      const k = Math.floor((t - this.t) / STEP_MS);
+      this.depth = this.depth < 1e-6 ? 0 : this.depth * this.decay ** k;
+      this.t += k * STEP_MS;
+    }
     while (this.t + STEP_MS <= t) {
       const excess = rainIntensity(this.storm, this.t) - this.drainage;
       this.depth = this.depth * this.decay + (excess > 0 ? this.gain * excess * stepMin : 0);
