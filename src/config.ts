@@ -156,6 +156,13 @@ export const CONFIG_FIELDS = {
     default: [] as string[],
     schema: list,
   },
+  natsConsume: {
+    env: 'HUITIAN_NATS_CONSUME',
+    flag: '--nats-consume',
+    description: 'With HUITIAN_NATS_URL set: `true` consumes the JetStream events stream; `false` only publishes alerts and dead letters.',
+    default: true,
+    schema: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]),
+  },
   natsStream: { env: 'HUITIAN_NATS_STREAM', flag: '--nats-stream', description: 'JetStream stream of `huitian.events.>` (created if missing).', default: 'HUITIAN_EVENTS', schema: z.string().min(1) },
   natsConsumer: { env: 'HUITIAN_NATS_CONSUMER', flag: '--nats-consumer', description: 'Durable pull consumer name.', default: 'huitian-brain', schema: z.string().min(1) },
   dlqTopic: {

@@ -22,7 +22,7 @@ export class ServiceMetrics {
 
   constructor(alerts: AlertReader, wallClock: () => number, maxEventTime: () => number | null) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'huitian_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'huitian_' });
     const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ['type'] as const, registers });
     this.eventsIn = counter('huitian_events_in_total', 'Events received from any source, by type.');
     this.eventsAccepted = counter('huitian_events_accepted_total', 'Events accepted into the engine, by type.');

@@ -13,6 +13,7 @@ export type LogEntry =
   | { kind: 'events'; channel: string; now: number; idleAfter: boolean; events: HuitianEvent[] }
   | { kind: 'tick'; now: number }
   | { kind: 'idle'; channel: string; now: number }
+  | { kind: 'register-channel'; channel: string; now: number }
   | { kind: 'remove-channel'; channel: string; now: number }
   | { kind: 'ack'; alertId: string; by: string; note?: string; now: number }
   | { kind: 'resolve'; alertId: string; by: string; note?: string; now: number };

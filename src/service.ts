@@ -124,7 +124,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
       const publisher = new NatsPublisher(nc, config.dlqTopic);
       pipeline.addAnnouncer(publisher);
       pipeline.addForwarder(publisher);
-      sources.push(new NatsSource({ nc, stream: config.natsStream, durable: config.natsConsumer, pipeline, logger }));
+      if (config.natsConsume) sources.push(new NatsSource({ nc, stream: config.natsStream, durable: config.natsConsumer, pipeline, logger }));
       closers.push(() => nc.drain());
     }
     for (const s of sources) readiness.push({ name: s.name, check: () => s.problem() });

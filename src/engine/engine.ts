@@ -114,6 +114,13 @@ export class Engine {
   private readonly ctx: StepContext;
   /** Start of the next minute to sample is lastSampled + 1 min; null before the first event. */
   private lastSampled: number | null = null;
+  /**
+   * Earliest accepted event time until sampling starts. Sampling starts with that
+   * event's minute once the watermark is first finite: every event accepted later is
+   * at or after the watermark, so no sampled minute can miss a reading, whichever
+   * channel or order the events came in.
+   */
+  private earliestBeforeSampling: number | null = null;
   private sampledSincePrune = 0;
   private counters = { accepted: 0, duplicates: 0, late: 0, gaugeMinutesSkipped: 0 };
 
@@ -168,7 +175,9 @@ export class Engine {
       this.dedup.add(key, e.time);
       outcomes[i] = 'accepted';
       this.counters.accepted++;
-      if (this.lastSampled === null) this.lastSampled = bucketOf(e.time - this.config.latenessMs);
+      if (this.lastSampled === null && (this.earliestBeforeSampling === null || e.time < this.earliestBeforeSampling)) {
+        this.earliestBeforeSampling = e.time;
+      }
       wm.observe(channel, e.time, now);
       this.apply(e);
       wm.advance(now);
@@ -191,6 +200,12 @@ export class Engine {
   /** A source says a channel has caught up (see `ingest`). */
   markIdle(channel: string, now: number): StepResult {
     this.watermarks.markIdle(channel);
+    return this.tick(now);
+  }
+
+  /** A source declares a channel before its first event (see WatermarkTracker.register). */
+  registerChannel(channel: string, now: number): StepResult {
+    this.watermarks.register(channel, now);
     return this.tick(now);
   }
 
@@ -275,6 +290,9 @@ export class Engine {
   /** Fires every timer and samples every minute the watermark has passed, in time order. */
   private runDue(): void {
     const wm = this.watermarks.watermark;
+    if (this.lastSampled === null && this.earliestBeforeSampling !== null && Number.isFinite(wm)) {
+      this.lastSampled = bucketOf(this.earliestBeforeSampling);
+    }
     if (this.lastSampled !== null && wm - this.lastSampled > (this.config.maxGapMinutes + 1) * BUCKET_MS) {
       const resumeAt = bucketOf(wm) - this.config.maxGapMinutes * BUCKET_MS;
       this.counters.gaugeMinutesSkipped += (resumeAt - this.lastSampled) / BUCKET_MS;
@@ -308,6 +326,7 @@ export class Engine {
       const horizon = boundary - STALE_ENTITY_MS;
       this.depthRule.forgetOlderThan(horizon);
       this.gasRule.forgetOlderThan(horizon);
+      this.alarmRule.forgetOlderThan(horizon);
       this.parkingRule.forgetOlderThan(horizon);
     }
   }
@@ -325,6 +344,7 @@ export class Engine {
       dedup: this.dedup.snapshot(),
       timers: this.timers.snapshot(),
       lastSampled: this.lastSampled,
+      earliestBeforeSampling: this.earliestBeforeSampling,
       sampledSincePrune: this.sampledSincePrune,
       counters: { ...this.counters },
       alerts: this.alerts.snapshot(),
@@ -353,6 +373,7 @@ export class Engine {
     engine.dedup.restore(p.dedup);
     engine.timers.restore(p.timers);
     engine.lastSampled = p.lastSampled;
+    engine.earliestBeforeSampling = p.earliestBeforeSampling ?? null;
     engine.sampledSincePrune = p.sampledSincePrune;
     engine.counters = { ...p.counters };
     engine.alerts.restore(p.alerts);

@@ -5,12 +5,16 @@
  * there is one, and its invalid records forwarded to the dead-letter topic. So a
  * restart re-reads at most the batches in flight, and dedup absorbs them.
  *
- * Each partition is its own event-time channel (see time/watermark.ts); a partition
- * read up to its high-water mark stops holding the watermark back, and a revoked one is
- * forgotten. While the KPI store is down the batch waits, heartbeating, so the group
+ * Each partition is its own event-time channel (see time/watermark.ts), declared when
+ * it is assigned so that its backlog holds the watermark back until read. Partitions
+ * stop holding time back only when the whole assignment is read up to the brokers'
+ * high-water marks (checked with a fresh offset request): marking one partition idle
+ * as soon as it alone caught up would let a busier partition's backlog push the
+ * watermark past events the producer has yet to write to the quiet one. A revoked
+ * partition is forgotten. While the KPI store is down the batch waits, heartbeating, so the group
  * keeps the partition and nothing further is fetched: backpressure with bounded memory.
  */
-import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { decodeRecord } from '../events/decode-record.js';
 import type { Candidate, Pipeline, Rejection } from '../pipeline/pipeline.js';
@@ -49,6 +53,14 @@ export class KafkaSource implements EventSource {
   private readonly log: Logger;
   private assigned = new Set<string>();
   private stopping = false;
+  private admin: Admin | undefined;
+  /** Next offset to read and high-water mark, per assigned partition (channel). */
+  private readonly positions = new Map<string, bigint>();
+  private readonly highs = new Map<string, bigint>();
+  /** Channels currently marked idle in the engine. */
+  private readonly idle = new Set<string>();
+  private checking: Promise<void> | null = null;
+  private recheck = false;
 
   constructor(private readonly options: KafkaSourceOptions) {
     this.log = options.logger.child({ component: 'kafka-source' });
@@ -60,6 +72,8 @@ export class KafkaSource implements EventSource {
 
   async start(): Promise<void> {
     const { kafka, topics, groupId } = this.options;
+    this.admin = kafka.admin();
+    await this.admin.connect();
     await this.ensureTopics();
     const consumer = kafka.consumer({ groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxBytesPerPartition: 1024 * 1024 });
     this.consumer = consumer;
@@ -68,11 +82,21 @@ export class KafkaSource implements EventSource {
       for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
         for (const p of partitions) now.add(kafkaChannel(topic, p));
       }
+      const pipeline = this.options.pipeline;
       // A partition another member took no longer holds our watermark back.
-      for (const channel of this.assigned) if (!now.has(channel)) this.options.pipeline.removeChannel(channel);
+      for (const channel of this.assigned) {
+        if (!now.has(channel)) {
+          pipeline.removeChannel(channel);
+          this.positions.delete(channel);
+          this.highs.delete(channel);
+          this.idle.delete(channel);
+        }
+      }
+      for (const channel of now) if (!this.assigned.has(channel)) pipeline.registerChannel(channel);
       this.assigned = now;
       this.trouble = null;
       this.log.info({ assigned: [...now] }, 'kafka partitions assigned');
+      void this.checkCaughtUp(true);
     });
     consumer.on(consumer.events.CRASH, (e) => {
       this.trouble = `consumer crashed: ${e.payload.error.message}${e.payload.restart ? ' (restarting)' : ''}`;
@@ -93,9 +117,8 @@ export class KafkaSource implements EventSource {
   }
 
   private async ensureTopics(): Promise<void> {
-    const admin = this.options.kafka.admin();
-    await admin.connect();
-    try {
+    const admin = this.admin!;
+    {
       const existing = new Set(await admin.listTopics());
       const missing = this.options.topics.filter((t) => !existing.has(t));
       if (missing.length > 0) {
@@ -105,8 +128,75 @@ export class KafkaSource implements EventSource {
         });
         this.log.info({ topics: missing }, 'created missing kafka topics');
       }
-    } finally {
-      await admin.disconnect();
+    }
+  }
+
+  /**
+   * When every assigned partition has been read up to its high-water mark — confirmed
+   * with the brokers, not from possibly stale batch metadata — the partitions stop
+   * holding the watermark back. `fromGroup` also reads the group's committed offsets
+   * (just after an assignment, before any batch arrived).
+   */
+  private checkCaughtUp(fromGroup = false): Promise<void> {
+    if (this.checking !== null) {
+      // A check already running may have read positions from before this batch.
+      this.recheck = true;
+      return this.checking;
+    }
+    const run = async () => {
+      let group = fromGroup;
+      try {
+        do {
+          this.recheck = false;
+          await this.refreshAndMark(group);
+          group = false;
+        } while (this.recheck && !this.stopping);
+      } catch (err) {
+        this.log.warn({ err }, 'could not read partition offsets; partitions keep holding event time');
+      } finally {
+        // Cleared in the same turn as the last recheck test, so a batch finishing
+        // afterwards starts a new check instead of setting a flag nobody reads.
+        this.checking = null;
+      }
+    };
+    this.checking = run();
+    return this.checking;
+  }
+
+  private async refreshAndMark(fromGroup: boolean): Promise<void> {
+    const admin = this.admin;
+    if (admin === undefined || this.assigned.size === 0) return;
+    const topics = [...new Set([...this.assigned].map((c) => c.split(':')[1]!))];
+    if (fromGroup) {
+      const committed = await admin.fetchOffsets({ groupId: this.options.groupId, topics });
+      for (const t of committed) {
+        for (const p of t.partitions) {
+          const channel = kafkaChannel(t.topic, p.partition);
+          if (this.assigned.has(channel) && p.offset !== '-1' && !this.positions.has(channel)) this.positions.set(channel, BigInt(p.offset));
+        }
+      }
+    }
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        const channel = kafkaChannel(topic, p.partition);
+        if (!this.assigned.has(channel)) continue;
+        this.highs.set(channel, BigInt(p.high));
+        // Nothing committed and nothing read yet: reading starts at the earliest offset.
+        if (!this.positions.has(channel)) this.positions.set(channel, BigInt(p.low));
+      }
+    }
+    for (const channel of this.assigned) {
+      const position = this.positions.get(channel);
+      const high = this.highs.get(channel);
+      if (position === undefined || high === undefined || position < high) {
+        this.log.debug({ channel, position: position?.toString(), high: high?.toString() }, 'partition not caught up yet');
+        return;
+      }
+    }
+    for (const channel of this.assigned) {
+      if (this.idle.has(channel)) continue;
+      this.idle.add(channel);
+      this.options.pipeline.markIdle(channel);
     }
   }
 
@@ -126,12 +216,17 @@ export class KafkaSource implements EventSource {
       else rejections.push({ index, id: decoded.id ?? null, type: decoded.type ?? null, reason: decoded.reason, raw });
     });
     const last = batch.lastOffset();
-    const caughtUp = BigInt(last) + 1n >= BigInt(batch.highWatermark);
-    this.options.pipeline.ingest(channel, candidates, rejections, { idleAfter: caughtUp });
+    this.options.pipeline.ingest(channel, candidates, rejections);
+    // The engine un-idles a channel that delivers.
+    this.idle.delete(channel);
+    this.positions.set(channel, BigInt(last) + 1n);
+    this.highs.set(channel, BigInt(batch.highWatermark));
     if (!(await this.untilDurable(heartbeat, isRunning, isStale))) return;
     resolveOffset(last);
+    this.log.debug({ channel, last, highWatermark: batch.highWatermark, records: batch.messages.length }, 'kafka batch durable');
     await this.consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
     await heartbeat();
+    if (BigInt(last) + 1n >= BigInt(batch.highWatermark)) await this.checkCaughtUp();
   }
 
   /**
@@ -162,6 +257,8 @@ export class KafkaSource implements EventSource {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.consumer?.disconnect();
+    await this.checking;
+    await this.admin?.disconnect();
     this.trouble = 'stopped';
   }
 }

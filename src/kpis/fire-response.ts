@@ -97,7 +97,11 @@ interface Incident {
   /** Dispatch orders as [time, station], ascending by time. */
   dispatches: Array<[number, string | null]>;
   firstArrival: number | null;
+  /** Who ended the wait, for the overdue alert's history: `event:<id>` and what happened. */
+  firstArrivalBy: [by: string, note: string] | null;
   closed: number | null;
+  closedBy: [by: string, note: string] | null;
+  /** Earliest event time of the incident (not the first to arrive): eviction counts from it. */
   firstSeen: number;
   decision: Decision | null;
   clockStart: number | null;
@@ -146,7 +150,9 @@ export class FireResponseTracker {
         receivedStation: null,
         dispatches: [],
         firstArrival: null,
+        firstArrivalBy: null,
         closed: null,
+        closedBy: null,
         firstSeen: e.time,
         decision: null,
         clockStart: null,
@@ -155,6 +161,10 @@ export class FireResponseTracker {
         scheduledDue: null,
       };
       this.incidents.set(incidentId, inc);
+      ctx.timers.schedule(e.time + PENDING_TTL_MS, EVICT, incidentId);
+    } else if (e.time < inc.firstSeen) {
+      // Arrival order must not decide when an incident is evicted: the earliest event does.
+      inc.firstSeen = e.time;
       ctx.timers.schedule(e.time + PENDING_TTL_MS, EVICT, incidentId);
     }
     switch (e.type) {
@@ -166,7 +176,7 @@ export class FireResponseTracker {
           inc.receivedStation = e.data.station ?? null;
         }
         if (!IN_SCOPE.has(e.data.category)) {
-          this.finish(ctx, incidentId);
+          this.finish(ctx, incidentId, e.time);
           return;
         }
         break;
@@ -178,12 +188,18 @@ export class FireResponseTracker {
         break;
       }
       case 'huitian.dispatch.arrived':
-        if (inc.firstArrival === null || e.time < inc.firstArrival) inc.firstArrival = e.time;
+        if (inc.firstArrival === null || e.time < inc.firstArrival) {
+          inc.firstArrival = e.time;
+          inc.firstArrivalBy = [`event:${e.id}`, `unit ${e.data.unitId} arrived`];
+        }
         // Act on arrival: the operators learn at once that a unit is on scene.
         clearDispatchOverdue(ctx.alerts, incidentId, e.time, `event:${e.id}`, `unit ${e.data.unitId} arrived`);
         break;
       case 'huitian.dispatch.closed':
-        if (inc.closed === null || e.time < inc.closed) inc.closed = e.time;
+        if (inc.closed === null || e.time < inc.closed) {
+          inc.closed = e.time;
+          inc.closedBy = [`event:${e.id}`, `incident closed: ${e.data.reason}`];
+        }
         clearDispatchOverdue(ctx.alerts, incidentId, e.time, `event:${e.id}`, `incident closed: ${e.data.reason}`);
         break;
     }
@@ -202,7 +218,7 @@ export class FireResponseTracker {
       }
       case EVICT: {
         const inc = this.incidents.get(timer.key);
-        if (inc !== undefined) this.evict(ctx, timer.key, inc);
+        if (inc !== undefined && timer.due === inc.firstSeen + PENDING_TTL_MS) this.evict(ctx, timer.key, inc, timer.due);
         return true;
       }
       case FORGET:
@@ -217,7 +233,7 @@ export class FireResponseTracker {
   private clockStartOf(ctx: StepContext, inc: Incident): { at: number; kind: FireClockStart | 'received-no-dispatch'; station: string | null } | null {
     if (inc.received === null) return null;
     if (ctx.fireClockStart === 'received') {
-      return { at: inc.received, kind: 'received', station: inc.dispatches[0]?.[1] ?? inc.receivedStation };
+      return { at: inc.received, kind: 'received', station: inc.receivedStation };
     }
     const first = inc.dispatches[0];
     if (first !== undefined && (inc.firstArrival === null || first[0] <= inc.firstArrival)) {
@@ -235,7 +251,12 @@ export class FireResponseTracker {
       const limit = start.at + COVERAGE_LIMIT_S * 1000;
       return Math.min(inc.firstArrival ?? limit, inc.closed ?? limit, limit);
     }
-    if (inc.decision === 'missed' && !inc.responseRecorded && inc.firstArrival !== null) return inc.firstArrival;
+    if (inc.decision === 'missed' && !inc.responseRecorded) {
+      const a = inc.firstArrival;
+      if (a !== null && (inc.closed === null || a <= inc.closed)) return a;
+      // No arrival that can count yet: once the close is final, so is the outcome.
+      return inc.closed;
+    }
     return null;
   }
 
@@ -260,6 +281,13 @@ export class FireResponseTracker {
       const limit = start.at + COVERAGE_LIMIT_S * 1000;
       inc.clockStart = start.at;
       inc.station = start.station;
+      if (start.kind === 'received') {
+        // Received mode decides without waiting for a dispatch. The station is that of the
+        // first dispatch up to the decision instant: every such event has been seen, while
+        // whether a later one has depends on arrival order.
+        const first = inc.dispatches[0];
+        if (first !== undefined && first[0] <= due) inc.station = first[1] ?? inc.receivedStation;
+      }
       const a = inc.firstArrival;
       const c = inc.closed;
       if (a !== null && a <= limit && (c === null || a <= c)) {
@@ -274,45 +302,63 @@ export class FireResponseTracker {
         inc.decision = 'missed';
         ctx.partials.add(FIRE_RESPONSE_FAMILY, bucket, tags(), { missed: 1 });
         this.breach.record(bucket, 0, 1);
-        if (a === null && c === null) {
-          raiseDispatchOverdue(ctx.alerts, {
-            incidentId,
-            category: inc.category!,
-            district: inc.district ?? UNKNOWN,
-            station: inc.station ?? UNKNOWN,
-            clockStart: start.at,
-            clockStartKind: start.kind,
-            limitSeconds: COVERAGE_LIMIT_S,
-          });
-        }
+        // The alert follows event time, not processing speed: it is open from the
+        // deadline until the first arrival or close, even when this engine learns of
+        // both at once (a source catching up, a replay), so every run has it alike.
+        raiseDispatchOverdue(ctx.alerts, {
+          incidentId,
+          category: inc.category!,
+          district: inc.district ?? UNKNOWN,
+          station: inc.station ?? UNKNOWN,
+          clockStart: start.at,
+          clockStartKind: start.kind,
+          limitSeconds: COVERAGE_LIMIT_S,
+        });
+        const ended = a !== null && (c === null || a <= c) ? ([a, inc.firstArrivalBy] as const) : c !== null ? ([c, inc.closedBy] as const) : null;
+        if (ended !== null && ended[1] !== null) clearDispatchOverdue(ctx.alerts, incidentId, ended[0], ended[1][0], ended[1][1]);
       }
-    } else if (inc.decision === 'missed' && inc.firstArrival !== null && !inc.responseRecorded) {
-      const seconds = Math.max(0, (inc.firstArrival - inc.clockStart!) / 1000);
+    }
+    // A missed incident's response time, once its first arrival is final (before the
+    // watermark). Checked right after the decision too: when the watermark jumps past
+    // both the limit and the arrival in one step, finishing first would lose it, and
+    // whether the watermark jumps depends on arrival order. An arrival after the close
+    // does not count, as it does not for coverage.
+    const a = inc.firstArrival;
+    if (inc.decision === 'missed' && !inc.responseRecorded && a !== null && a < ctx.watermark && (inc.closed === null || a <= inc.closed)) {
+      const seconds = Math.max(0, (a - inc.clockStart!) / 1000);
       ctx.partials.add(FIRE_RESPONSE_FAMILY, bucket, tags(), { rt_count: 1, rt_sum: seconds, [histogramField(seconds)]: 1 });
       inc.responseRecorded = true;
     }
     const done =
       inc.decision !== 'missed' || inc.responseRecorded || (inc.closed !== null && inc.closed < ctx.watermark);
-    if (done) this.finish(ctx, incidentId);
+    if (done) this.finish(ctx, incidentId, due);
     else this.reschedule(ctx, incidentId, inc);
   }
 
-  private evict(ctx: StepContext, incidentId: string, inc: Incident): void {
-    if (inc.decision === null && inc.category !== null && IN_SCOPE.has(inc.category)) {
-      const station = inc.dispatches[0]?.[1] ?? inc.receivedStation ?? UNKNOWN;
-      ctx.partials.add(FIRE_RESPONSE_FAMILY, bucketOf(inc.received!), { district: inc.district ?? UNKNOWN, station }, { unresolved: 1 });
-      this.evictedUnresolved++;
-    } else if (inc.decision === null) {
-      // Dispatch events whose `received` never came: nothing to attribute them to.
+  private evict(ctx: StepContext, incidentId: string, inc: Incident, at: number): void {
+    // An incident closed without ever being dispatched (a call handled by phone, a false
+    // alarm) was resolved: it is left out like any incident never dispatched, not counted
+    // as unresolved. Only a close by the eviction time counts, so arrival order cannot matter.
+    const closedByThen = inc.closed !== null && inc.closed <= at;
+    if (inc.decision === null && !closedByThen) {
+      if (inc.category !== null && IN_SCOPE.has(inc.category)) {
+        const station = inc.dispatches[0]?.[1] ?? inc.receivedStation ?? UNKNOWN;
+        ctx.partials.add(FIRE_RESPONSE_FAMILY, bucketOf(inc.received!), { district: inc.district ?? UNKNOWN, station }, { unresolved: 1 });
+      }
+      // Without a `received`, dispatch events have nothing to attribute them to; still counted.
       this.evictedUnresolved++;
     }
-    this.finish(ctx, incidentId);
+    this.finish(ctx, incidentId, at);
   }
 
-  private finish(ctx: StepContext, incidentId: string): void {
+  /** `at`: the event time that finished the incident. */
+  private finish(ctx: StepContext, incidentId: string, at: number): void {
     this.incidents.delete(incidentId);
     this.finished.add(incidentId);
-    ctx.timers.schedule(Math.max(ctx.watermark, 0) + PENDING_TTL_MS, FORGET, incidentId);
+    // Before the first watermark (the engine's first event) this used max(watermark, 0),
+    // i.e. 1970: the "forget" timer fired at once and the incident's later events
+    // started a new, never-received incident that was evicted as unresolved.
+    ctx.timers.schedule(Math.max(ctx.watermark, at) + PENDING_TTL_MS, FORGET, incidentId);
   }
 
   snapshot(): FireResponseSnapshot {

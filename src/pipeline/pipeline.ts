@@ -138,6 +138,7 @@ export class Pipeline {
       m.eventsRejected.inc({ type: ServiceMetrics.typeLabel(r.type) });
     }
     const idleAfter = options.idleAfter ?? false;
+    const watermarkBefore = this.engine.watermark;
     const step = this.engine.ingest(events, channel, now, idleAfter);
     const report: IngestReport = { accepted: 0, duplicates: 0, rejected: rejections.length, errors: [] };
     const deadLetters: DeadLetter[] = rejections.map((r) => ({
@@ -173,9 +174,11 @@ export class Pipeline {
       }
     }
     report.errors = errors.sort((a, b) => a.index - b.index);
-    // Only inputs that can change state are logged: a batch of nothing but invalid
-    // records changes nothing but the dead letters.
-    const log: LogEntry | null = events.length > 0 || idleAfter ? { kind: 'events', channel, now, idleAfter, events } : null;
+    // Every input that changed engine state is logged, so recovery replays it. A batch of
+    // nothing but invalid records changes only the dead letters — unless, in live mode,
+    // the wall clock moved the watermark on while it was processed.
+    const changed = events.length > 0 || idleAfter || step.watermark !== watermarkBefore || step.partials.length > 0 || step.alerts.length > 0;
+    const log: LogEntry | null = changed ? { kind: 'events', channel, now, idleAfter, events } : null;
     this.commit(log, step, deadLetters, options.checkpoints);
     return report;
   }
@@ -198,6 +201,14 @@ export class Pipeline {
     // recovery must replay it to reach the same watermark later.
     const step = this.engine.markIdle(channel, now);
     this.commit({ kind: 'idle', channel, now }, step, []);
+  }
+
+  /** A source declares a channel before its first event (an assigned Kafka partition). */
+  registerChannel(channel: string): void {
+    this.assertHealthy();
+    const now = this.now();
+    const step = this.engine.registerChannel(channel, now);
+    this.commit({ kind: 'register-channel', channel, now }, step, []);
   }
 
   /** A source lost a channel (a revoked partition). */
@@ -286,14 +297,18 @@ export class Pipeline {
     }
     const sink = this.kpiSink;
     const run = async (): Promise<void> => {
-      do {
-        this.flushAgain = false;
-        await sink.flush();
-      } while (this.flushAgain);
+      try {
+        do {
+          this.flushAgain = false;
+          await sink.flush();
+        } while (this.flushAgain);
+      } finally {
+        // Cleared in the same turn as the last flushAgain test, so a commit landing
+        // afterwards starts a new flush instead of setting a flag nobody reads.
+        this.flushing = null;
+      }
     };
-    this.flushing = run().finally(() => {
-      this.flushing = null;
-    });
+    this.flushing = run();
     return this.flushing;
   }
 
@@ -311,6 +326,9 @@ export class Pipeline {
   }
 
   private maybeSnapshot(force = false): void {
+    // After a failed commit the engine holds state the store never got; snapshotting it
+    // would make that state durable and lose the input a restart should replay.
+    if (this.broken !== null) return;
     const now = this.now();
     if (!force && now - this.lastSnapshotAt < this.options.snapshotIntervalMs) return;
     this.lastSnapshotAt = now;
@@ -339,6 +357,9 @@ export function applyEntry(engine: Engine, entry: LogEntry): void {
       break;
     case 'remove-channel':
       engine.removeChannel(entry.channel, entry.now);
+      break;
+    case 'register-channel':
+      engine.registerChannel(entry.channel, entry.now);
       break;
     case 'ack':
       engine.acknowledge(entry.alertId, entry.by, entry.note, entry.now);

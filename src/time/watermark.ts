@@ -37,7 +37,7 @@ export interface WatermarkSnapshot {
   watermark: number | null;
   maxEventTime: number | null;
   lastArrival: number | null;
-  channels: Array<[string, ChannelState]>;
+  channels: Array<[string, Omit<ChannelState, 'maxEventTime'> & { maxEventTime: number | null }]>;
 }
 
 const NONE = Number.NEGATIVE_INFINITY;
@@ -80,6 +80,15 @@ export class WatermarkTracker {
     if (now > this.lastArrival) this.lastArrival = now;
   }
 
+  /**
+   * Declares a channel before its first event (a Kafka partition just assigned). Until
+   * it delivers or is marked idle it holds the watermark where it is: its backlog may
+   * hold events older than anything seen on the other channels.
+   */
+  register(channel: string, now: number): void {
+    if (!this.channels.has(channel)) this.channels.set(channel, { maxEventTime: NONE, lastArrival: now, idle: false });
+  }
+
   /** An adapter tells that a channel has delivered everything it has for now. */
   markIdle(channel: string): void {
     const state = this.channels.get(channel);
@@ -93,7 +102,7 @@ export class WatermarkTracker {
 
   /** Recomputes the watermark for wall time `now`; returns it. Never moves it back. */
   advance(now: number): number {
-    if (this.channels.size === 0) return this.current;
+    if (this.channels.size === 0 || this.maxEventTime === NONE) return this.current;
     const { latenessMs, mode, idleTimeoutMs } = this.config;
     let minActive = Number.POSITIVE_INFINITY;
     for (const state of this.channels.values()) {
@@ -128,7 +137,8 @@ export class WatermarkTracker {
       watermark: finiteOrNull(this.current),
       maxEventTime: finiteOrNull(this.maxEventTime),
       lastArrival: finiteOrNull(this.lastArrival),
-      channels: [...this.channels.entries()].map(([k, v]) => [k, { ...v }]),
+      // A registered channel with no event yet has -Infinity, which JSON cannot carry.
+      channels: [...this.channels.entries()].map(([k, v]) => [k, { ...v, maxEventTime: finiteOrNull(v.maxEventTime) }]),
     };
   }
 
@@ -137,7 +147,7 @@ export class WatermarkTracker {
     this.maxEventTime = s.maxEventTime ?? NONE;
     this.lastArrival = s.lastArrival ?? NONE;
     this.channels.clear();
-    for (const [k, v] of s.channels) this.channels.set(k, { ...v });
+    for (const [k, v] of s.channels) this.channels.set(k, { ...v, maxEventTime: v.maxEventTime ?? NONE });
   }
 }
 

@@ -100,3 +100,22 @@ export async function serviceKpis(service: Service): Promise<Record<string, KpiR
 export function normalise<T>(value: T): T {
   return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1e9) / 1e9 : v))) as T;
 }
+
+/**
+ * Waits until the service has taken in everything the reference did, its watermark has
+ * reached the end of the stream (every partition read and marked caught up), and its
+ * KPI outbox is written to InfluxDB.
+ */
+export async function waitForSettled(service: Service, ref: Reference, timeoutMs = 90_000): Promise<void> {
+  await waitFor(
+    'the service to consume the whole stream, reach its end in event time and write InfluxDB',
+    () => {
+      const s = service.pipeline.engine.stats();
+      const atEnd = s.maxEventTime !== null && s.watermark === s.maxEventTime - 60_000;
+      return s.accepted === ref.accepted && atEnd && service.store.outboxSize() === 0 ? true : undefined;
+    },
+    timeoutMs,
+  );
+  // A flush may still be in flight for the last step; give it a moment, then re-check.
+  await service.pipeline.flushSink();
+}

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { NatsReplayTarget } from '../../src/nats/nats-replay-target.js';
 import type { Service } from '../../src/service.js';
 import { fixtureStream, POISON_LINES } from './fixture-stream.js';
-import { createInfluxDatabase, expectedKpis, normalise, referenceRun, serviceKpis, startTestService, uniqueSuffix, waitFor } from './helpers.js';
+import { createInfluxDatabase, expectedKpis, normalise, referenceRun, serviceKpis, startTestService, uniqueSuffix, waitFor, waitForSettled } from './helpers.js';
 
 const services = inject('services');
 
@@ -64,8 +64,7 @@ describe.skipIf(!services.available)('NATS JetStream in, InfluxDB and NATS out',
 
   it('computes every KPI in InfluxDB exactly as an uninterrupted run does', async () => {
     const ref = referenceRun(lines);
-    await waitFor('all messages consumed', () => (service.pipeline.engine.stats().accepted === ref.accepted ? true : undefined), 90_000);
-    await waitFor('InfluxDB outbox drained', () => (service.store.outboxSize() === 0 ? true : undefined), 30_000);
+    await waitForSettled(service, ref);
     const expected = expectedKpis(ref);
     const actual = await serviceKpis(service);
     for (const name of Object.keys(expected)) expect(normalise(actual[name]), name).toEqual(normalise(expected[name]));
