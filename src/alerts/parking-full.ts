@@ -33,6 +33,7 @@ export class ParkingFullRule {
       lot = { newest: e.time, fullSince: null, ratio, district: d.district ?? UNKNOWN, name: d.name };
       this.lots.set(d.lotId, lot);
     }
+    const previousRatio = lot.ratio;
     lot.newest = e.time;
     lot.ratio = ratio;
     if (d.district !== undefined) lot.district = d.district;
@@ -51,9 +52,16 @@ export class ParkingFullRule {
         // Fires when the watermark reaches fullSince + forSeconds.
         ctx.timers.schedule(e.time + forSeconds * 1000 - 1, TIMER, d.lotId);
       }
-    } else {
-      lot.fullSince = null;
+      return;
     }
+    // A drop cancels the alert only if it comes before the lot was full for the whole
+    // duration. This reading may be ahead of the watermark, so the timer may not have
+    // fired yet: the lot was still full at fullSince + forSeconds, and the alert is due.
+    if (lot.fullSince !== null && e.time - lot.fullSince >= forSeconds * 1000) {
+      this.raiseFull(ctx, d.lotId, lot, lot.fullSince, previousRatio, `event:${e.id}`);
+      if (ratio < clearBelowRatio) ctx.alerts.clear(PARKING_FULL_RULE, d.lotId, e.time, `event:${e.id}`, ratio);
+    }
+    lot.fullSince = null;
   }
 
   onTimer(ctx: StepContext, timer: Timer): boolean {
@@ -61,24 +69,29 @@ export class ParkingFullRule {
     const lot = this.lots.get(timer.key);
     const forMs = ctx.rules.parking.forSeconds * 1000;
     if (lot === undefined || lot.fullSince === null || lot.fullSince + forMs - 1 !== timer.due) return true;
-    const place = lot.name === undefined ? timer.key : `${lot.name}（${timer.key}）`;
-    const pct = (lot.ratio * 100).toFixed(1);
+    this.raiseFull(ctx, timer.key, lot, lot.fullSince, lot.ratio, 'watermark');
+    return true;
+  }
+
+  private raiseFull(ctx: StepContext, lotId: string, lot: LotState, fullSince: number, ratio: number, by: string): void {
+    const { fullRatio, forSeconds } = ctx.rules.parking;
+    const place = lot.name === undefined ? lotId : `${lot.name}（${lotId}）`;
+    const pct = (ratio * 100).toFixed(1);
     ctx.alerts.raise({
       rule: PARKING_FULL_RULE,
       category: 'parking',
-      entityId: timer.key,
+      entityId: lotId,
       severity: 'blue',
       district: lot.district,
-      value: lot.ratio,
-      threshold: ctx.rules.parking.fullRatio,
-      at: lot.fullSince + forMs,
-      by: 'watermark',
+      value: ratio,
+      threshold: fullRatio,
+      at: fullSince + forSeconds * 1000,
+      by,
       title: `停车场已满：${place} 占用率 ${pct}%`,
-      titleEn: `Lot full: ${timer.key} at ${pct}% occupancy`,
-      message: `${place} 占用率持续 ${ctx.rules.parking.forSeconds / 60} 分钟不低于 ${ctx.rules.parking.fullRatio * 100}%，请发布诱导信息、引导车辆至周边车场。`,
-      messageEn: `${timer.key} has been at or above ${ctx.rules.parking.fullRatio * 100}% for ${ctx.rules.parking.forSeconds / 60} minutes; publish guidance to nearby lots.`,
+      titleEn: `Lot full: ${lotId} at ${pct}% occupancy`,
+      message: `${place} 占用率持续 ${forSeconds / 60} 分钟不低于 ${fullRatio * 100}%，请发布诱导信息、引导车辆至周边车场。`,
+      messageEn: `${lotId} has been at or above ${fullRatio * 100}% for ${forSeconds / 60} minutes; publish guidance to nearby lots.`,
     });
-    return true;
   }
 
   forgetOlderThan(horizon: number): void {

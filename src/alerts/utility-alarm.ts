@@ -26,7 +26,8 @@ export class UtilityAlarmRule {
     if (newest !== undefined && e.time < newest) return;
     this.newest.set(entityId, e.time);
     if (d.state === 'cleared') {
-      this.newest.delete(entityId);
+      // The clearing time stays remembered: forgetting it let a straggling `raised`,
+      // older than the clear, open the alarm again.
       ctx.alerts.clear(UTILITY_ALARM_RULE, entityId, e.time, `event:${e.id}`, null, d.message);
       return;
     }
@@ -48,6 +49,11 @@ export class UtilityAlarmRule {
       message: `${network}管线 ${d.lineId} 上报报警 ${d.code}${detail}`,
       messageEn: `The ${d.network} network reported alarm ${d.code} on line ${d.lineId}${d.message === undefined ? '' : `: ${d.message}`}`,
     });
+  }
+
+  /** Drops alarms not heard from since `horizon` (an active alert stays until cleared). */
+  forgetOlderThan(horizon: number): void {
+    for (const [entityId, time] of this.newest) if (time < horizon) this.newest.delete(entityId);
   }
 
   snapshot(): Array<[string, number]> {

@@ -116,9 +116,9 @@ export class Engine {
   private lastSampled: number | null = null;
   /**
    * Earliest accepted event time until sampling starts. Sampling starts with that
-   * event's minute once the watermark is first finite: every event accepted later is
-   * at or after the watermark, so no sampled minute can miss a reading, whichever
-   * channel or order the events came in.
+   * event's minute, or the watermark's if earlier, once the watermark is first finite:
+   * every event accepted later is at or after the watermark, so no sampled minute can
+   * miss a reading, whichever channel or order the events came in.
    */
   private earliestBeforeSampling: number | null = null;
   private sampledSincePrune = 0;
@@ -291,7 +291,10 @@ export class Engine {
   private runDue(): void {
     const wm = this.watermarks.watermark;
     if (this.lastSampled === null && this.earliestBeforeSampling !== null && Number.isFinite(wm)) {
-      this.lastSampled = bucketOf(this.earliestBeforeSampling);
+      // Events accepted from now on are at or after the watermark, but may still be older
+      // than every event accepted so far (a straggler within the lateness): start at the
+      // earlier of the two, or that straggler's minute would never be sampled.
+      this.lastSampled = bucketOf(Math.min(this.earliestBeforeSampling, wm));
     }
     if (this.lastSampled !== null && wm - this.lastSampled > (this.config.maxGapMinutes + 1) * BUCKET_MS) {
       const resumeAt = bucketOf(wm) - this.config.maxGapMinutes * BUCKET_MS;

@@ -15,46 +15,60 @@ export interface Timed<V> {
   value: V;
 }
 
+interface PendingReading<V, M> extends Timed<V> {
+  /** The reading's metadata (district, name…), merged into `meta` when it is applied. */
+  meta?: M;
+}
+
 export interface EntityReadings<V, M> {
+  /**
+   * Metadata as of the last sample: each field from the newest applied reading that gave
+   * it. Gauges tag their partials with it, so it must not depend on readings ahead of
+   * the watermark, which some arrival orders have seen and others not.
+   */
   meta: M;
-  /** Time of the newest reading seen (pending or applied); drives metadata and staleness. */
+  /** Metadata from the newest reading seen, applied or not: for rules that act on arrival. */
+  newestMeta: M;
+  /** Time of the newest reading seen (pending or applied); drives staleness. */
   newestTime: number;
   /** Latest reading applied at the last sample, if any. */
   current: Timed<V> | undefined;
-  pending: Array<Timed<V>>;
+  pending: Array<PendingReading<V, M>>;
 }
 
 export interface ReadingsSnapshot<V, M> {
   entities: Array<[string, EntityReadings<V, M>]>;
 }
 
-export class LatestReadings<V, M> {
+export class LatestReadings<V, M extends object> {
   readonly entities = new Map<string, EntityReadings<V, M>>();
 
   /**
-   * Adds a reading. `meta` is taken from the newest reading by event time; fields the
-   * reading leaves undefined keep their previous value.
+   * Adds a reading with its metadata; fields the reading leaves undefined keep their
+   * previous value. `newestMeta` follows the newest reading at once, `meta` only as the
+   * readings are sampled, in event-time order.
    */
   add(entityId: string, time: number, value: V, meta: M): void {
     let entity = this.entities.get(entityId);
     if (entity === undefined) {
-      entity = { meta, newestTime: time, current: undefined, pending: [{ time, value }] };
+      // `meta` starts empty and is filled by the first sample that applies a reading.
+      entity = { meta: {} as M, newestMeta: { ...meta }, newestTime: time, current: undefined, pending: [{ time, value, meta }] };
       this.entities.set(entityId, entity);
       return;
     }
     if (time >= entity.newestTime) {
       entity.newestTime = time;
-      entity.meta = mergeMeta(entity.meta, meta);
+      mergeMetaInto(entity.newestMeta, meta);
     }
     const pending = entity.pending;
     // In-order arrival is the common case: append. Otherwise insert after equal times,
     // so two readings with one timestamp keep their arrival order.
     if (pending.length === 0 || pending[pending.length - 1]!.time <= time) {
-      pending.push({ time, value });
+      pending.push({ time, value, meta });
     } else {
       let i = pending.length - 1;
       while (i > 0 && pending[i - 1]!.time > time) i--;
-      pending.splice(i, 0, { time, value });
+      pending.splice(i, 0, { time, value, meta });
     }
   }
 
@@ -83,10 +97,12 @@ export class LatestReadings<V, M> {
         let carried = entity.current;
         const inMinute: Array<Timed<V>> = [];
         for (const r of applied) {
+          if (r.meta !== undefined) mergeMetaInto(entity.meta, r.meta);
           if (r.time < minuteStart) carried = r;
           else inMinute.push(r);
         }
-        entity.current = applied[applied.length - 1];
+        const last = applied[applied.length - 1]!;
+        entity.current = { time: last.time, value: last.value };
         visit(entityId, entity, carried, inMinute);
       } else if (entity.current !== undefined) {
         visit(entityId, entity, entity.current, empty);
@@ -100,13 +116,19 @@ export class LatestReadings<V, M> {
 
   restore(s: ReadingsSnapshot<V, M>): void {
     this.entities.clear();
-    for (const [k, e] of s.entities) this.entities.set(k, structuredClone(e));
+    for (const [k, e] of s.entities) {
+      const entity = structuredClone(e);
+      // Snapshots from before `newestMeta` existed had one `meta`, following the newest reading.
+      if (entity.newestMeta === undefined) entity.newestMeta = { ...entity.meta };
+      this.entities.set(k, entity);
+    }
   }
 }
 
-function mergeMeta<M>(prev: M, next: M): M {
-  if (prev === null || typeof prev !== 'object') return next;
-  const merged = { ...prev } as Record<string, unknown>;
-  for (const [k, v] of Object.entries(next as Record<string, unknown>)) if (v !== undefined) merged[k] = v;
-  return merged as M;
+function mergeMetaInto<M extends object>(into: M, from: M): void {
+  const target = into as Record<string, unknown>;
+  for (const k in from) {
+    const v = (from as Record<string, unknown>)[k];
+    if (v !== undefined) target[k] = v;
+  }
 }

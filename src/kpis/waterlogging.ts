@@ -66,7 +66,7 @@ export class WaterloggingGauge {
 
   /** The district a point last said it is in. */
   districtOf(pointId: string): string | undefined {
-    return this.readings.entities.get(pointId)?.meta.district;
+    return this.readings.entities.get(pointId)?.newestMeta.district;
   }
 
   sampleMinute(ctx: StepContext, boundary: number): void {
