@@ -1,0 +1,130 @@
+/** The active alerts: one per (rule, entity), every change a history entry and an AlertChange. */
+import { describe, expect, it } from 'vitest';
+import { AlertBook, alertIdOf, type RaiseSpec } from '../../src/alerts/alert-book.js';
+import { CAP_SEVERITY, SEVERITY_LEVEL, severityRank, toPublicAlert, type AlertChange } from '../../src/alerts/alert.js';
+
+const T = 1_784_592_000_000;
+
+function spec(overrides: Partial<RaiseSpec> = {}): RaiseSpec {
+  return {
+    rule: 'waterlogging_depth',
+    category: 'flood',
+    entityId: 'P1',
+    severity: 'yellow',
+    district: '回龙观街道',
+    value: 16,
+    threshold: 15,
+    title: '积水黄色预警',
+    titleEn: 'Waterlogging yellow warning',
+    message: '积水 16 厘米',
+    messageEn: '16 cm of water',
+    at: T,
+    by: 'event:e1',
+    ...overrides,
+  };
+}
+
+function book() {
+  const changes: AlertChange[] = [];
+  return { book: new AlertBook((c) => changes.push(c)), changes };
+}
+
+describe('alertIdOf', () => {
+  it('is derived from (rule, entity, openedAt) only: the same in every run', () => {
+    expect(alertIdOf('r', 'e', T)).toBe(alertIdOf('r', 'e', T));
+    expect(alertIdOf('r', 'e', T)).toMatch(/^al_[0-9a-f]{20}$/);
+    expect(new Set([alertIdOf('r', 'e', T), alertIdOf('r', 'e', T + 1), alertIdOf('r', 'f', T), alertIdOf('s', 'e', T), alertIdOf('r\u0000e', '', T)]).size).toBe(5);
+  });
+});
+
+describe('AlertBook', () => {
+  it('opens, escalates (only upward), acknowledges and resolves one alert per (rule, entity)', () => {
+    const { book: b, changes } = book();
+    b.raise(spec());
+    b.raise(spec({ severity: 'blue', at: T + 1000 })); // lower: nothing
+    b.raise(spec({ severity: 'yellow', at: T + 2000 })); // equal: nothing
+    const id = alertIdOf('waterlogging_depth', 'P1', T);
+    expect(b.active('waterlogging_depth', 'P1')?.id).toBe(id);
+    expect(b.acknowledge(id, T + 3000, '李工', '已知悉')).toMatchObject({ status: 'acknowledged', acknowledgedAt: T + 3000 });
+    expect(b.acknowledge(id, T + 3500, '李工')).toBe('already_acknowledged');
+    b.raise(spec({ severity: 'red', value: 45, threshold: 40, at: T + 4000, by: 'event:e9' }));
+    b.clear('waterlogging_depth', 'P1', T + 5000, 'event:e10', 8, 'water receded');
+    expect(changes.map((c) => [c.action, c.alert.status, c.alert.severity])).toEqual([
+      ['opened', 'open', 'yellow'],
+      ['acknowledged', 'acknowledged', 'yellow'],
+      ['escalated', 'open', 'red'], // escalation puts it back in front of the operators
+      ['resolved', 'resolved', 'red'],
+    ]);
+    expect(changes.at(-1)!.alert).toMatchObject({ id, openedAt: T, updatedAt: T + 5000, acknowledgedAt: T + 3000, resolvedAt: T + 5000, value: 45, threshold: 40 });
+    expect(changes.at(-1)!.alert.history).toEqual([
+      { at: T, action: 'opened', severity: 'yellow', by: 'event:e1', value: 16 },
+      { at: T + 3000, action: 'acknowledged', severity: 'yellow', by: '李工', note: '已知悉' },
+      { at: T + 4000, action: 'escalated', severity: 'red', by: 'event:e9', value: 45 },
+      { at: T + 5000, action: 'resolved', severity: 'red', by: 'event:e10', note: 'water receded', value: 8 },
+    ]);
+    expect(b.activeCount).toBe(0);
+    expect(b.get(id)).toBeUndefined();
+  });
+
+  it('hands out copies: keeping or changing an emitted alert does not touch the book', () => {
+    const { book: b, changes } = book();
+    b.raise(spec());
+    changes[0]!.alert.history.push({ at: 0, action: 'resolved', severity: 'red', by: 'x' });
+    changes[0]!.alert.status = 'resolved';
+    const live = b.get(alertIdOf('waterlogging_depth', 'P1', T))!;
+    expect(live.status).toBe('open');
+    expect(live.history).toHaveLength(1);
+  });
+
+  it('manual resolve, and refusals for alerts that are not active', () => {
+    const { book: b } = book();
+    b.raise(spec());
+    const id = alertIdOf('waterlogging_depth', 'P1', T);
+    expect(b.resolveManually(id, T + 60_000, 'operator', 'false reading')).toMatchObject({ status: 'resolved', resolvedAt: T + 60_000 });
+    expect(b.resolveManually(id, T + 61_000, 'operator')).toBe('not_active');
+    expect(b.acknowledge(id, T + 61_000, 'operator')).toBe('not_active');
+    b.clear('waterlogging_depth', 'P1', T, 'x'); // nothing active: no-op
+    expect(b.activeCount).toBe(0);
+  });
+
+  it('never resolves before it opened (an operator clock behind the alert)', () => {
+    const { book: b } = book();
+    b.raise(spec());
+    const r = b.resolveManually(alertIdOf('waterlogging_depth', 'P1', T), T - 5000, 'operator');
+    expect(r).toMatchObject({ resolvedAt: T, updatedAt: T });
+  });
+
+  it('survives a JSON round trip of its snapshot', () => {
+    const { book: b } = book();
+    b.raise(spec());
+    b.raise(spec({ entityId: 'P2', severity: 'orange' }));
+    const { book: copy, changes } = book();
+    copy.restore(JSON.parse(JSON.stringify(b.snapshot())));
+    expect(copy.activeCount).toBe(2);
+    copy.raise(spec({ entityId: 'P2', severity: 'red', at: T + 1 }));
+    expect(changes.map((c) => [c.action, c.alert.id])).toEqual([['escalated', alertIdOf('waterlogging_depth', 'P2', T)]]);
+  });
+});
+
+describe('alert vocabulary', () => {
+  it('maps China’s four warning colours onto levels and CAP severities', () => {
+    expect(SEVERITY_LEVEL).toEqual({ blue: 'IV', yellow: 'III', orange: 'II', red: 'I' });
+    expect(CAP_SEVERITY).toEqual({ blue: 'Minor', yellow: 'Moderate', orange: 'Severe', red: 'Extreme' });
+    expect(['blue', 'yellow', 'orange', 'red'].map((s) => severityRank(s as 'blue'))).toEqual([0, 1, 2, 3]);
+  });
+
+  it('toPublicAlert writes times as RFC 3339 and adds CAP severity and level', () => {
+    const { book: b, changes } = book();
+    b.raise(spec({ severity: 'orange' }));
+    const pub = toPublicAlert(changes[0]!.alert);
+    expect(pub).toMatchObject({
+      capSeverity: 'Severe',
+      level: 'II',
+      openedAt: '2026-07-21T00:00:00.000Z',
+      updatedAt: '2026-07-21T00:00:00.000Z',
+      acknowledgedAt: null,
+      resolvedAt: null,
+      history: [{ at: '2026-07-21T00:00:00.000Z', action: 'opened', severity: 'orange', by: 'event:e1', value: 16 }],
+    });
+  });
+});
