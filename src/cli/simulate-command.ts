@@ -60,26 +60,24 @@ interface SimulateCliOptions {
   truth?: string;
 }
 
-/** Lines are written in chunks of about this many characters (one write per chunk, not per line). */
-const CHUNK_CHARS = 256 * 1024;
+/** Lines are encoded straight into buffers of this size (one write per buffer, not per line). */
+const CHUNK_BYTES = 1 << 20;
 
 async function writeLines(lines: Iterable<string>, out: NodeJS.WritableStream | WriteStream): Promise<void> {
-  let chunk: string[] = [];
-  let size = 0;
+  let buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  let used = 0;
   for (const line of lines) {
-    chunk.push(line);
-    size += line.length + 1;
-    if (size >= CHUNK_CHARS) {
-      chunk.push('');
-      if (!out.write(chunk.join('\n'))) await once(out, 'drain');
-      chunk = [];
-      size = 0;
+    // A UTF-16 code unit is at most 3 bytes of UTF-8.
+    if (used + line.length * 3 + 1 > buf.length) {
+      const full = buf.subarray(0, used);
+      buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, line.length * 3 + 1));
+      used = 0;
+      if (!out.write(full)) await once(out, 'drain');
     }
+    used += buf.write(line, used);
+    buf[used++] = 0x0a;
   }
-  if (chunk.length > 0) {
-    chunk.push('');
-    out.write(chunk.join('\n'));
-  }
+  if (used > 0) out.write(buf.subarray(0, used));
 }
 
 async function endStream(out: WriteStream): Promise<void> {

@@ -39,6 +39,8 @@ export interface OutputLine {
   /** The event the line carries, when it is a valid one. */
   event: SimEvent | null;
   malformed: MalformedKind | null;
+  /** The event goes out more than once (an injected duplicate); other ids are unique by construction. */
+  repeated: boolean;
 }
 
 export const MAX_DISORDER_MS = 45_000;
@@ -86,6 +88,7 @@ interface Held {
   releaseAt: number;
   order: number;
   event: SimEvent;
+  repeated: boolean;
 }
 
 export class FaultInjector {
@@ -105,7 +108,7 @@ export class FaultInjector {
   /** The output lines for a time-ordered input stream. */
   *apply(events: Iterable<SimEvent>): Generator<OutputLine> {
     if (this.p === 0) {
-      for (const e of events) yield this.valid(e);
+      for (const e of events) yield this.valid(e, false);
       return;
     }
     for (const e of events) {
@@ -117,35 +120,38 @@ export class FaultInjector {
       const malformed = r.chance(this.p);
       if (late) {
         this.counts.late++;
-        this.hold(e, e.time + r.int(LATE_MIN_MS / 1000, LATE_MAX_MS / 1000) * 1000);
+        this.hold(e, e.time + r.int(LATE_MIN_MS / 1000, LATE_MAX_MS / 1000) * 1000, false);
       } else if (disorder) {
         this.counts.outOfOrder++;
-        this.hold(e, e.time + r.int(2, MAX_DISORDER_MS / 1000) * 1000);
+        this.hold(e, e.time + r.int(2, MAX_DISORDER_MS / 1000) * 1000, duplicate);
       } else {
-        yield this.valid(e);
+        yield this.valid(e, duplicate);
       }
       if (duplicate) {
         this.counts.duplicates++;
         const after = r.int(0, DUPLICATE_MAX_MS / 1000) * 1000;
-        if (after === 0 && !disorder) yield this.valid(e);
-        else this.hold(e, e.time + Math.max(after, 1000));
+        if (after === 0 && !disorder) yield this.valid(e, true);
+        else this.hold(e, e.time + Math.max(after, 1000), true);
       }
       if (malformed) yield this.malformed(e, r);
     }
     yield* this.release(Number.POSITIVE_INFINITY);
   }
 
-  private hold(event: SimEvent, releaseAt: number): void {
-    this.held.push({ releaseAt, order: this.order++, event });
+  private hold(event: SimEvent, releaseAt: number, repeated: boolean): void {
+    this.held.push({ releaseAt, order: this.order++, event, repeated });
   }
 
   /** Held events whose release time the stream has reached go out before an event at `now`. */
   private *release(now: number): Generator<OutputLine> {
-    while (this.held.size > 0 && this.held.peek()!.releaseAt <= now) yield this.valid(this.held.pop()!.event);
+    while (this.held.size > 0 && this.held.peek()!.releaseAt <= now) {
+      const h = this.held.pop()!;
+      yield this.valid(h.event, h.repeated);
+    }
   }
 
-  private valid(e: SimEvent): OutputLine {
-    return { line: toCloudEventLine(e, this.times), event: e, malformed: null };
+  private valid(e: SimEvent, repeated: boolean): OutputLine {
+    return { line: toCloudEventLine(e, this.times), event: e, malformed: null, repeated };
   }
 
   private malformed(e: SimEvent, r: Rng): OutputLine {
@@ -163,6 +169,6 @@ export class FaultInjector {
     } else {
       line = toCloudEventLine({ ...e, data: impossible(e) } as SimEvent, this.times);
     }
-    return { line, event: null, malformed: kind };
+    return { line, event: null, malformed: kind, repeated: false };
   }
 }

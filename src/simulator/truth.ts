@@ -72,11 +72,19 @@ export class TruthBuilder {
     }
     this.valid++;
     this.validByType.set(e.type, (this.validByType.get(e.type) ?? 0) + 1);
-    if (this.service.classify(e.source, e.id, e.time) !== 'accepted') return;
+    if (this.service.classify(e.source, e.id, e.time, out.repeated) !== 'accepted') return;
     this.acceptedByType.set(e.type, (this.acceptedByType.get(e.type) ?? 0) + 1);
     if (e.time < this.first) this.first = e.time;
-    this.incidents.add(e);
-    this.gauges.add(e, this.service.watermark);
+    switch (e.type) {
+      case 'huitian.dispatch.received':
+      case 'huitian.dispatch.dispatched':
+      case 'huitian.dispatch.arrived':
+      case 'huitian.dispatch.closed':
+        this.incidents.add(e);
+        break;
+      default:
+        this.gauges.add(e, this.service.watermark);
+    }
   }
 
   finish(options: TruthOptions, faults: FaultCounts): Truth {
