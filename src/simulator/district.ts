@@ -26,7 +26,7 @@ const pointSchema = z.object({
   district: name,
   lon,
   lat,
-  /** Peak depth this point reaches in the reference storm (see scenarios/rainstorm.ts). */
+  /** Peak depth this point reaches in a scenario's storm (see scenarios/rainstorm.ts). */
   designPeakCm: z.number().min(0).max(200),
   /** e-folding time of the water draining away once the rain eases. */
   drainMinutes: z.number().positive(),

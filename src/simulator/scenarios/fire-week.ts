@@ -4,16 +4,16 @@
  * Calls arrive as a non-homogeneous Poisson process (simulated by thinning) whose rate
  * follows a daily rhythm — few calls before dawn, peaks around the midday and evening
  * cooking hours — at 24 calls a day for the district's ~0.9 million people at rate
- * scale 1 (Beijing's 119 handles on the order of 15–25 calls per 100 000 people a
- * week). The shapes and rates are illustrative.
+ * scale 1 (about 19 per 100 000 people a week). The shapes and rates are illustrative,
+ * not taken from 119 statistics.
  *
  * Each call: received → dispatched (call handling, log-normal with a median of 50 s;
- * NFPA 1710 allows 60–64 s) → each unit arrives after its turnout (median 60 s; 建标152
- * asks for departure within a minute of the order) and its drive from its station to the
- * scene: 1.3 × the straight-line distance (the street grid) at 40 km/h, 26 km/h in the
- * rush hours (the district's notorious congestion), 48 km/h at night, with log-normal
- * spread. So the first arrival depends on the nearest station and the hour, and far
- * calls in the rush hour pass 300 s. Some calls are closed before any unit arrives
+ * NFPA 1710 allows 60–64 s) → each unit arrives after its turnout (median 60 s: the
+ * 5 minutes of 建标152 are commonly split into 1 to turn out and 4 to drive) and its
+ * drive from its station to the scene: 1.3 × the straight-line distance (the street
+ * grid) at 40 km/h, 26 km/h in the rush hours (the district's notorious congestion),
+ * 48 km/h at night, with log-normal spread. So the first arrival depends on the nearest
+ * station and the hour, and far calls in the rush hour pass 300 s. Some calls are closed before any unit arrives
  * (cancelled, false alarm), a few see no arrival at all (units diverted to a more urgent
  * call, the incident closed later), a few are closed as false alarms without dispatch,
  * and one in two hundred is logged and never touched again. Otherwise the incident is

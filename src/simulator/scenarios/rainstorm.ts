@@ -1,9 +1,10 @@
 /**
  * Rainstorm: a design storm drives the water depth at each low point.
  *
- * Rainfall follows a Chicago hyetograph (芝加哥雨型, the design-storm shape GB 50014
- * prescribes for drainage design in China) built on Beijing's storm-intensity formula
- * (DB11/685, zone I): q = 2001(1 + 0.811 lg P) / (t + 8)^0.711 L/(s·ha), here for a
+ * Rainfall follows a Chicago hyetograph (芝加哥雨型, the design-storm shape of Chinese
+ * drainage design) built on Beijing's storm-intensity formula for zone I (as in the
+ * city's drainage design standard DB11/685):
+ * q = 2001(1 + 0.811 lg P) / (t + 8)^0.711 L/(s·ha), here for a
  * 20-year return period with the peak at 40 % of the storm (r = 0.4). Its instantaneous
  * peak is about 5.6 mm/min and it drops some 100 mm in three hours — a storm of the
  * kind of 7·21 (2012), whose anniversary the default start date is.
