@@ -14,6 +14,7 @@ export type LogEntry =
   | { kind: 'tick'; now: number }
   | { kind: 'idle'; channel: string; now: number }
   | { kind: 'register-channel'; channel: string; now: number }
+  | { kind: 'activate-channels'; channels: string[]; now: number }
   | { kind: 'remove-channel'; channel: string; now: number }
   | { kind: 'ack'; alertId: string; by: string; note?: string; now: number }
   | { kind: 'resolve'; alertId: string; by: string; note?: string; now: number };

@@ -8,9 +8,10 @@ const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
 
 export const rulesConfigSchema = z
-  .object({
+  // Strict: a misspelt rule or threshold would otherwise leave the default silently in force.
+  .strictObject({
     waterlogging: z
-      .object({
+      .strictObject({
         // 15/27/40 cm: the district's road-waterlogging warning steps (a car's exhaust
         // pipe sits near 27 cm; 40 cm stalls most cars and closes the road).
         yellowCm: nonNegative.default(15),
@@ -20,7 +21,7 @@ export const rulesConfigSchema = z
       })
       .prefault({}),
     gas: z
-      .object({
+      .strictObject({
         // GB 15322 / GB 50493 alarm set points: 20 %LEL first level, 50 %LEL second level.
         orangePct: nonNegative.default(20),
         redPct: nonNegative.default(50),
@@ -28,25 +29,25 @@ export const rulesConfigSchema = z
       })
       .prefault({}),
     parking: z
-      .object({
+      .strictObject({
         fullRatio: positive.default(0.95),
         forSeconds: nonNegative.default(300),
         clearBelowRatio: nonNegative.default(0.9),
       })
       .prefault({}),
     dispatch: z
-      .object({
+      .strictObject({
         // 建标152: a company reaches the edge of its district within 5 min of the order.
         responseSeconds: positive.default(300),
       })
       .prefault({}),
     sensorSilence: z
-      .object({
+      .strictObject({
         afterSeconds: positive.default(600),
       })
       .prefault({}),
     kpiBreach: z
-      .object({
+      .strictObject({
         target: z.number().min(0).max(1).default(0.8),
         windowHours: positive.default(24),
         minDecided: z.number().int().positive().default(10),

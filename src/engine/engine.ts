@@ -203,6 +203,12 @@ export class Engine {
     return this.tick(now);
   }
 
+  /** A source takes back its channels' idle marks (see WatermarkTracker.activate). */
+  activateChannels(channels: readonly string[], now: number): StepResult {
+    for (const c of channels) this.watermarks.activate(c, now);
+    return this.tick(now);
+  }
+
   /** A source declares a channel before its first event (see WatermarkTracker.register). */
   registerChannel(channel: string, now: number): StepResult {
     this.watermarks.register(channel, now);

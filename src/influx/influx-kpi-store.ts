@@ -11,7 +11,7 @@
  * Works with InfluxDB 2.x (org, bucket, token) and 1.8+ (bucket "db/rp" over the
  * v2-compatible API).
  */
-import { InfluxDB, Point, type QueryApi, type WriteApi } from '@influxdata/influxdb-client';
+import { InfluxDB, Point, setLogger, type QueryApi, type WriteApi } from '@influxdata/influxdb-client';
 import type { Logger } from 'pino';
 import { FAMILY_TAGS } from '../kpis/catalogue.js';
 import type { PartialRow } from '../kpis/query.js';
@@ -49,6 +49,13 @@ export class InfluxKpiStore implements KpiSink, KpiReader {
     this.queryApi = this.influx.getQueryApi(options.org);
     this.batchSize = options.batchSize ?? 5000;
     this.log = options.logger.child({ component: 'influx' });
+    // The client logs to the console by default; its failures surface as rejected
+    // writes that the pipeline logs and retries, so its own lines go to debug.
+    const log = this.log;
+    setLogger({
+      error: (message, err) => log.debug({ err }, message),
+      warn: (message, err) => log.debug({ err }, message),
+    });
   }
 
   private writeApi(): WriteApi {

@@ -216,17 +216,25 @@ export class KafkaSource implements EventSource {
       else rejections.push({ index, id: decoded.id ?? null, type: decoded.type ?? null, reason: decoded.reason, raw });
     });
     const last = batch.lastOffset();
+    if (this.idle.size > 0) {
+      // New records after the assignment was caught up: the other partitions may have
+      // new records too, older than this batch's newest, so they all hold event time
+      // again until the assignment is read to the end once more.
+      this.options.pipeline.activateChannels([...this.idle]);
+      this.idle.clear();
+    }
     this.options.pipeline.ingest(channel, candidates, rejections);
-    // The engine un-idles a channel that delivers.
-    this.idle.delete(channel);
     this.positions.set(channel, BigInt(last) + 1n);
     this.highs.set(channel, BigInt(batch.highWatermark));
+    // Checked before the commit: when this batch completes the assignment, the idle
+    // marks let the watermark pass its records, and the KPI partials that come of it
+    // must be written before its offset is committed.
+    if (BigInt(last) + 1n >= BigInt(batch.highWatermark)) await this.checkCaughtUp();
     if (!(await this.untilDurable(heartbeat, isRunning, isStale))) return;
     resolveOffset(last);
     this.log.debug({ channel, last, highWatermark: batch.highWatermark, records: batch.messages.length }, 'kafka batch durable');
     await this.consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
     await heartbeat();
-    if (BigInt(last) + 1n >= BigInt(batch.highWatermark)) await this.checkCaughtUp();
   }
 
   /**

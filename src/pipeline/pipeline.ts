@@ -203,6 +203,14 @@ export class Pipeline {
     this.commit({ kind: 'idle', channel, now }, step, []);
   }
 
+  /** A source is delivering again: its idle channels hold event time back once more. */
+  activateChannels(channels: readonly string[]): void {
+    this.assertHealthy();
+    const now = this.now();
+    const step = this.engine.activateChannels(channels, now);
+    this.commit({ kind: 'activate-channels', channels: [...channels], now }, step, []);
+  }
+
   /** A source declares a channel before its first event (an assigned Kafka partition). */
   registerChannel(channel: string): void {
     this.assertHealthy();
@@ -281,7 +289,11 @@ export class Pipeline {
         this.forwarding.add(p);
       }
     }
-    if (this.kpiSink !== undefined && step.partials.length > 0) void this.flushSink();
+    if (this.kpiSink !== undefined && step.partials.length > 0) {
+      // Started eagerly; a failure is retried by the sources and the service's flusher,
+      // and the outbox keeps what was not written.
+      this.flushSink().catch((err: unknown) => this.log.debug({ err }, 'eager KPI flush failed; will retry'));
+    }
     this.maybeSnapshot();
   }
 
@@ -360,6 +372,9 @@ export function applyEntry(engine: Engine, entry: LogEntry): void {
       break;
     case 'register-channel':
       engine.registerChannel(entry.channel, entry.now);
+      break;
+    case 'activate-channels':
+      engine.activateChannels(entry.channels, entry.now);
       break;
     case 'ack':
       engine.acknowledge(entry.alertId, entry.by, entry.note, entry.now);

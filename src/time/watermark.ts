@@ -95,6 +95,19 @@ export class WatermarkTracker {
     if (state !== undefined) state.idle = true;
   }
 
+  /**
+   * An adapter takes back an idle mark: the channel may have new events coming (its
+   * source is delivering again), so it holds time back once more. The watermark itself
+   * never moves back.
+   */
+  activate(channel: string, now: number): void {
+    const state = this.channels.get(channel);
+    if (state !== undefined && state.idle) {
+      state.idle = false;
+      state.lastArrival = now;
+    }
+  }
+
   /** Forgets a channel (a revoked Kafka partition) so it no longer holds time back. */
   removeChannel(channel: string): void {
     this.channels.delete(channel);

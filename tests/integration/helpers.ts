@@ -29,7 +29,13 @@ export async function startTestService(overrides: ConfigOverrides): Promise<Serv
   return service;
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 60_000,
+  everyMs = 250,
+  detail?: () => unknown,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -39,7 +45,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline) {
+      const state = detail === undefined ? '' : `\nstate: ${JSON.stringify(detail())}`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}${state}`);
+    }
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -115,6 +124,8 @@ export async function waitForSettled(service: Service, ref: Reference, timeoutMs
       return s.accepted === ref.accepted && atEnd && service.store.outboxSize() === 0 ? true : undefined;
     },
     timeoutMs,
+    250,
+    () => ({ expectedAccepted: ref.accepted, stats: service.pipeline.engine.stats(), outbox: service.store.outboxSize() }),
   );
   // A flush may still be in flight for the last step; give it a moment, then re-check.
   await service.pipeline.flushSink();

@@ -48,7 +48,7 @@ describe.skipIf(!services.available)('kill -9 mid-stream, then restart', () => {
     HUITIAN_PORT: String(port),
     HUITIAN_DATA_DIR: dataDir,
     HUITIAN_TIME_MODE: 'replay',
-    HUITIAN_LOG_LEVEL: 'warn',
+    HUITIAN_LOG_LEVEL: 'info',
     HUITIAN_SNAPSHOT_INTERVAL_S: '1',
     HUITIAN_KAFKA_BROKERS: services.kafka,
     HUITIAN_KAFKA_TOPICS: topics.join(','),
