@@ -59,6 +59,8 @@ describe('replay into a running server over HTTP', () => {
     const overdue = await getJson(`${base}/v1/alerts?category=dispatch`, TOKENS.viewer);
     expect(overdue.items.map((a: { entityId: string; openedAt: string; resolvedAt: string }) => [a.entityId, a.openedAt, a.resolvedAt])).toEqual([
       ['F7', new Date(Date.parse(beijing('08:14')) + 30_000).toISOString(), new Date(END_OF_FIXTURE).toISOString()],
+      // F2's first unit arrived at 301 s: overdue at the 300 s mark, resolved by that arrival.
+      ['F2', '2026-07-21T00:06:20.000Z', '2026-07-21T00:06:21.000Z'],
     ]);
 
     // A second replay changes nothing. The two events still within the duplicate memory

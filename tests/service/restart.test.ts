@@ -79,6 +79,8 @@ describe('restart on the same data directory', () => {
       ['P2', 'acknowledged'],
       ['P1', 'resolved'],
       ['F7', 'resolved'],
+      // F2's unit arrived at 301 s: overdue from 300 s, resolved by the arrival.
+      ['F2', 'resolved'],
     ]);
     expect((before.kpis.waterlogging_max_depth_cm as { max: number }).max).toBe(45);
     expect(before.deadLetters.items).toHaveLength(2);
@@ -203,6 +205,7 @@ describe('crash and recovery', () => {
     expect(finalA.kpis.fire_response_time_p90).toMatchObject({ value: HAND_COMPUTED.p90Seconds });
     // The hour of quiet also let both notice the silent sensors (live mode).
     expect(finalA.alerts.items.map((x: { rule: string; entityId: string; status: string }) => [x.rule, x.entityId, x.status]).sort()).toEqual([
+      ['dispatch_overdue', 'F2', 'resolved'],
       ['dispatch_overdue', 'F7', 'resolved'],
       ['sensor_silence', 'P1', 'open'],
       ['sensor_silence', 'P2', 'open'],
