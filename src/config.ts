@@ -64,6 +64,13 @@ export const CONFIG_FIELDS = {
     default: 60,
     schema: intFrom(0, 86_400),
   },
+  maxFutureS: {
+    env: 'HUITIAN_MAX_FUTURE_S',
+    flag: '--max-future-s',
+    description: 'Live mode: events stamped more than this many seconds ahead of the wall clock are rejected as `future`, so one wrong clock cannot push event time ahead.',
+    default: 600,
+    schema: intFrom(1, 31_536_000),
+  },
   tokens: {
     env: 'HUITIAN_TOKENS',
     flag: '--tokens',

@@ -62,6 +62,7 @@ export function engineConfigOf(config: ServiceConfig): EngineConfig {
     idleTimeoutMs: config.idleTimeoutS * 1000,
     fireClockStart: config.fireClockStart,
     rules: config.rules,
+    maxFutureMs: config.maxFutureS * 1000,
   };
 }
 

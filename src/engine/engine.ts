@@ -43,6 +43,12 @@ export interface EngineConfig {
   fireClockStart: FireClockStart;
   rules: RulesConfig;
   /**
+   * Live mode: an event stamped more than this far ahead of the wall clock is refused
+   * as `future`. One event from a sensor whose clock is a year ahead would otherwise
+   * push the watermark a year on and make every honest event after it late.
+   */
+  maxFutureMs: number;
+  /**
    * At most this many minutes are sampled for gauges in one watermark jump. A jump
    * across a longer quiet gap samples only its last part; the rest is counted.
    */
@@ -57,9 +63,10 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   fireClockStart: 'dispatched',
   rules: DEFAULT_RULES,
   maxGapMinutes: 7 * 24 * 60,
+  maxFutureMs: 10 * 60_000,
 };
 
-export type EventOutcome = 'accepted' | 'duplicate' | 'late';
+export type EventOutcome = 'accepted' | 'duplicate' | 'late' | 'future';
 
 export interface StepResult {
   /** One per input event, in input order. */
@@ -73,6 +80,8 @@ export interface EngineStats {
   accepted: number;
   duplicates: number;
   late: number;
+  /** Live mode: events refused as stamped too far ahead of the wall clock. */
+  future: number;
   watermark: number | null;
   maxEventTime: number | null;
   activeAlerts: number;
@@ -122,7 +131,7 @@ export class Engine {
    */
   private earliestBeforeSampling: number | null = null;
   private sampledSincePrune = 0;
-  private counters = { accepted: 0, duplicates: 0, late: 0, gaugeMinutesSkipped: 0 };
+  private counters = { accepted: 0, duplicates: 0, late: 0, future: 0, gaugeMinutesSkipped: 0 };
 
   constructor(readonly config: EngineConfig = DEFAULT_ENGINE_CONFIG) {
     this.watermarks = new WatermarkTracker({
@@ -170,6 +179,11 @@ export class Engine {
       if (wm.isLate(e.time)) {
         outcomes[i] = 'late';
         this.counters.late++;
+        continue;
+      }
+      if (this.config.timeMode === 'live' && e.time > now + this.config.maxFutureMs) {
+        outcomes[i] = 'future';
+        this.counters.future++;
         continue;
       }
       this.dedup.add(key, e.time);
@@ -384,7 +398,7 @@ export class Engine {
     engine.lastSampled = p.lastSampled;
     engine.earliestBeforeSampling = p.earliestBeforeSampling ?? null;
     engine.sampledSincePrune = p.sampledSincePrune;
-    engine.counters = { ...p.counters };
+    engine.counters = { future: 0, ...p.counters };
     engine.alerts.restore(p.alerts);
     engine.breach.restore(p.breach);
     engine.fire.restore(p.fire);

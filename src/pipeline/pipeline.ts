@@ -75,6 +75,7 @@ export class Pipeline {
   private readonly forwarders: DeadLetterForwarder[];
   private readonly kpiSink: KpiSink | undefined;
   private lastSnapshotAt: number;
+  private readonly futureReason: string;
   private flushing: Promise<void> | null = null;
   private flushAgain = false;
   private readonly forwarding = new Set<Promise<void>>();
@@ -89,6 +90,7 @@ export class Pipeline {
     this.announcers = options.announcers ?? [];
     this.forwarders = options.forwarders ?? [];
     this.kpiSink = options.kpiSink;
+    this.futureReason = `time: more than ${Math.round(options.engineConfig.maxFutureMs / 1000)} s ahead of the service clock (is the producer's clock wrong?)`;
     this.engine = this.recover();
     this.lastSnapshotAt = this.now();
   }
@@ -161,14 +163,16 @@ export class Pipeline {
         m.eventsDuplicate.inc({ type: c.event.type });
       } else {
         report.rejected++;
-        m.eventsLate.inc({ type: c.event.type });
-        errors.push({ index: c.index, id: c.event.id, reason: 'late' });
+        const reason = outcome === 'late' ? 'late' : this.futureReason;
+        if (outcome === 'late') m.eventsLate.inc({ type: c.event.type });
+        else m.eventsRejected.inc({ type: c.event.type });
+        errors.push({ index: c.index, id: c.event.id, reason });
         deadLetters.push({
           receivedAt: now,
           channel,
           eventId: c.event.id,
           type: c.event.type,
-          reason: 'late',
+          reason,
           payload: c.raw ?? JSON.stringify(c.event),
         });
       }
