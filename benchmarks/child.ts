@@ -1,0 +1,55 @@
+/**
+ * Starting the benchmark's child processes: the compiled `.js` next to this file when
+ * the benchmark runs compiled (`npm run bench`), the `.ts` through tsx when a test runs
+ * the benchmark code from source.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface ChildOptions {
+  /** Extra node flags, e.g. `--expose-gc`, `--cpu-prof`. */
+  nodeFlags?: string[];
+  args?: string[];
+}
+
+export function forkChild(name: string, options: ChildOptions = {}): ChildProcess {
+  const here = fileURLToPath(import.meta.url);
+  const ext = extname(here);
+  const file = join(dirname(here), `${name}${ext}`);
+  const flags = [...(ext === '.ts' ? ['--import', 'tsx'] : []), ...(options.nodeFlags ?? [])];
+  return fork(file, options.args ?? [], { execArgv: flags, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/** Sends a request over IPC and resolves with the first answer of the same `type`. */
+export function ask<T>(child: ChildProcess, message: { type: string; [k: string]: unknown }): Promise<T> {
+  const answer = waitFor<T>(child, message.type);
+  child.send(message);
+  return answer;
+}
+
+/** Resolves with the first message of a type the child sends by itself. */
+export function waitFor<T>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { type: string }) => {
+      if (m.type !== type) return;
+      cleanup();
+      resolve(m as T);
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`child exited (${code}) before sending ${type}`));
+    };
+    const cleanup = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}

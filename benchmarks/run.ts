@@ -1,0 +1,128 @@
+/**
+ * `npm run bench [-- --json] [--out FILE] [--events N] [--crossings N] [--entities N] [--cpu-prof DIR]`
+ *
+ * Runs the benchmark (see benchmarks/README.md) and prints a table of the figures beside
+ * their targets, or with --json one JSON object. Progress goes to stderr. A missed target
+ * is printed as MISS with its number; the exit code is 0 either way (the figures are a
+ * report, not a gate), 1 only when the benchmark itself fails.
+ */
+import { writeFileSync } from 'node:fs';
+import { runSuite, TARGETS, type Results, type TargetName, type TargetRule } from './suite.js';
+
+interface CliOptions {
+  json: boolean;
+  out: string | undefined;
+  maxEvents: number | undefined;
+  crossings: number | undefined;
+  entities: number | undefined;
+  cpuProfDir: string | undefined;
+}
+
+function usage(message: string): never {
+  process.stderr.write(`${message}\nusage: npm run bench -- [--json] [--out FILE] [--events N] [--crossings N] [--entities N] [--cpu-prof DIR]\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): CliOptions {
+  const o: CliOptions = { json: false, out: undefined, maxEvents: undefined, crossings: undefined, entities: undefined, cpuProfDir: undefined };
+  const count = (name: string, text: string | undefined): number => {
+    const n = Number(text);
+    if (text === undefined || !/^\d+$/.test(text) || n <= 0) usage(`${name} needs a positive whole number`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    switch (a) {
+      case '--json':
+        o.json = true;
+        break;
+      case '--out':
+        o.out = argv[++i] ?? usage('--out needs a file');
+        break;
+      case '--events':
+        o.maxEvents = count(a, argv[++i]);
+        break;
+      case '--crossings':
+        o.crossings = count(a, argv[++i]);
+        break;
+      case '--entities':
+        o.entities = count(a, argv[++i]);
+        break;
+      case '--cpu-prof':
+        o.cpuProfDir = argv[++i] ?? usage('--cpu-prof needs a directory');
+        break;
+      case '--help':
+      case '-h':
+        usage('npm run bench: throughput, alert latency and memory of huitian-brain');
+        break;
+      default:
+        usage(`unknown argument ${a}`);
+    }
+  }
+  return o;
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+function formatTarget(rule: TargetRule): string {
+  return 'min' in rule ? `≥ ${rule.min.toLocaleString('en-US')}` : `≤ ${rule.max.toLocaleString('en-US')}`;
+}
+
+export function table(r: Results): string {
+  const rows: Array<[string, string, string, string]> = [
+    ['json_parse_eps', `${int(r.json_parse_eps)} /s`, '', ''],
+    ['decode_eps', `${int(r.decode_eps)} /s`, '', ''],
+    ['engine_eps', `${int(r.engine_eps)} /s`, '', ''],
+  ];
+  const shown: Record<TargetName, string> = {
+    engine_ratio: r.engine_ratio.toFixed(3),
+    http_eps: `${int(r.http_eps)} /s`,
+    alert_latency_ms_p99: `${r.alert_latency_ms_p99.toFixed(1)} ms`,
+    rss_mb_100k_entities: `${int(r.rss_mb_100k_entities)} MB`,
+  };
+  for (const name of Object.keys(TARGETS) as TargetName[]) {
+    const t = r.targets[name];
+    rows.push([name, shown[name], formatTarget(t), t.ok ? 'ok' : 'MISS']);
+  }
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length), ['figure', 'measured', 'target', ''][i]!.length));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('   ')
+      .trimEnd();
+  const m = r.machine;
+  const s = r.stream;
+  const d = r.details;
+  return [
+    `huitian-brain benchmark — ${r.date.slice(0, 10)}, ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node} (${m.platform}/${m.arch})`,
+    `stream: ${s.scenario} ${s.duration} from ${s.start}, seed ${s.seed}, rate ×${s.rateScale}, faults ${s.faults} — ${int(s.events)} events (${int(s.bytes / 1e6)} MB) in batches of ${int(s.batchLines)}`,
+    '',
+    line(['figure', 'measured', 'target', '']),
+    line(widths.map((w) => '─'.repeat(w))),
+    ...rows.map(line),
+    '',
+    `engine: ${int(d.inProcess.engine.accepted)} accepted, ${int(d.inProcess.engine.duplicates)} duplicates, ${int(d.inProcess.engine.late)} late, ${int(d.inProcess.decodeRejected)} invalid; ${int(d.inProcess.partials)} KPI partials, ${int(d.inProcess.alertChanges)} alert transitions`,
+    `http: ${int(d.http.requests)} POSTs of ${int(s.batchLines)} NDJSON lines in ${d.http.seconds.toFixed(1)} s on one keep-alive connection; server RSS at the end ${int(d.http.serverRssMb)} MB`,
+    `alert latency: ${d.alertLatency.crossings} crossings, ${d.alertLatency.load}; p50 ${d.alertLatency.p50.toFixed(1)} ms, max ${d.alertLatency.max.toFixed(1)} ms`,
+    `memory: ${int(d.memory.entities)} entities (${int(d.memory.stats.waterloggingPoints)} sensors, ${int(d.memory.stats.parkingLots)} lots, ${int(d.memory.stats.pendingIncidents)} open incidents) from ${int(d.memory.events)} events; heap ${int(d.memory.heapUsedMb)} MB; the same process before ingesting: ${int(d.memory.baselineRssMb)} MB`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const cli = parseArgs(process.argv.slice(2));
+  const results = await runSuite({
+    ...(cli.maxEvents !== undefined ? { maxEvents: cli.maxEvents } : {}),
+    ...(cli.crossings !== undefined ? { crossings: cli.crossings } : {}),
+    ...(cli.entities !== undefined ? { entities: cli.entities } : {}),
+    serverNodeFlags: cli.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cli.cpuProfDir}`],
+    progress: (l) => process.stderr.write(`${l}\n`),
+  });
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  if (cli.out !== undefined) writeFileSync(cli.out, json);
+  process.stdout.write(cli.json ? json : `${table(results)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

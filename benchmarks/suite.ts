@@ -1,0 +1,139 @@
+/**
+ * The whole benchmark as one function: the figures of issue 5, each beside its target,
+ * plus the details a reader needs to trust them. `run.ts` is its command line; a unit
+ * test runs it on a tiny stream.
+ */
+import { cpus, totalmem } from 'node:os';
+import { measureAlertLatency, type LatencyResult } from './alert-latency.js';
+import { measureHttp, type HttpResult } from './http-ingest.js';
+import { measureInProcess, type InProcessResult } from './in-process.js';
+import { measureMemory, type MemoryResult } from './memory.js';
+import { DEFAULT_CACHE_DIR, DEFAULT_STREAM, ensureStream, loadBatches, type StreamSpec } from './stream.js';
+
+export interface SuiteOptions {
+  stream: StreamSpec;
+  cacheDir: string;
+  /** Lines per batch, in process and per HTTP request. */
+  batchLines: number;
+  /** Use only the first N lines of the stream. */
+  maxEvents: number;
+  crossings: number;
+  entities: number;
+  /** Node flags for the server child processes (e.g. --cpu-prof). */
+  serverNodeFlags: string[];
+  /** Progress lines (stderr by the command line). */
+  progress: (line: string) => void;
+}
+
+export const DEFAULT_OPTIONS: SuiteOptions = {
+  stream: DEFAULT_STREAM,
+  cacheDir: DEFAULT_CACHE_DIR,
+  batchLines: 5000,
+  maxEvents: Number.POSITIVE_INFINITY,
+  crossings: 200,
+  entities: 100_000,
+  serverNodeFlags: [],
+  progress: () => {},
+};
+
+export type TargetRule = { min: number } | { max: number };
+
+/** The targets of issue 5 on a 2-core machine. */
+export const TARGETS = {
+  engine_ratio: { min: 0.35 },
+  http_eps: { min: 100_000 },
+  alert_latency_ms_p99: { max: 50 },
+  rss_mb_100k_entities: { max: 512 },
+} as const satisfies Record<string, TargetRule>;
+
+export type TargetName = keyof typeof TARGETS;
+
+export function meets(rule: TargetRule, value: number): boolean {
+  return 'min' in rule ? value >= rule.min : value <= rule.max;
+}
+
+export interface Results {
+  json_parse_eps: number;
+  decode_eps: number;
+  engine_eps: number;
+  engine_ratio: number;
+  http_eps: number;
+  alert_latency_ms_p99: number;
+  rss_mb_100k_entities: number;
+  date: string;
+  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string; arch: string };
+  stream: StreamSpec & { events: number; bytes: number; batchLines: number };
+  targets: Record<TargetName, TargetRule & { ok: boolean }>;
+  details: {
+    inProcess: Omit<InProcessResult, 'json_parse_eps' | 'decode_eps' | 'engine_eps' | 'engine_ratio'>;
+    http: HttpResult;
+    alertLatency: LatencyResult & { load: string };
+    memory: MemoryResult;
+  };
+}
+
+export function machine(): Results['machine'] {
+  const c = cpus();
+  return {
+    cpus: c.length,
+    cpuModel: c[0]?.model.trim() ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+  };
+}
+
+export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Results> {
+  const o: SuiteOptions = { ...DEFAULT_OPTIONS, ...partial };
+  const say = o.progress;
+
+  say('stream: generating or reusing the cached simulated stream …');
+  const stream = ensureStream(o.stream, o.cacheDir);
+  say(stream.generated ? `stream: generated ${stream.path} in ${stream.seconds.toFixed(1)} s` : `stream: cached ${stream.path}`);
+  const batches = loadBatches(stream.path, o.batchLines, o.maxEvents);
+  const events = batches.reduce((n, b) => n + b.lines, 0);
+  const bytes = batches.reduce((n, b) => n + b.bytes.length, 0);
+  say(`stream: ${events} events, ${(bytes / 1e6).toFixed(0)} MB, ${batches.length} batches of ≤ ${o.batchLines}`);
+
+  say('in process: JSON.parse, decode, engine …');
+  const inProcess = measureInProcess(batches);
+  say(`in process: engine accepted ${inProcess.engine.accepted} of ${events} (${inProcess.decodeRejected} invalid, ${inProcess.engine.duplicates} duplicates, ${inProcess.engine.late} late)`);
+
+  say('http: POSTing the stream into the service …');
+  const http = await measureHttp(batches, inProcess.engine.accepted, o.serverNodeFlags);
+  say(`http: ${http.requests} requests in ${http.seconds.toFixed(1)} s`);
+
+  say(`alert latency: ${o.crossings} threshold crossings …`);
+  const latency = await measureAlertLatency(o.crossings, o.serverNodeFlags);
+
+  say(`memory: ${o.entities} entities in a child process …`);
+  const memory = await measureMemory(o.entities);
+
+  const { json_parse_eps, decode_eps, engine_eps, engine_ratio, ...inProcessDetails } = inProcess;
+  const figures = {
+    json_parse_eps,
+    decode_eps,
+    engine_eps,
+    engine_ratio,
+    http_eps: http.http_eps,
+    alert_latency_ms_p99: latency.alert_latency_ms_p99,
+    rss_mb_100k_entities: memory.rss_mb,
+  };
+  const targets = Object.fromEntries(
+    (Object.entries(TARGETS) as Array<[TargetName, TargetRule]>).map(([name, rule]) => [name, { ...rule, ok: meets(rule, figures[name]) }]),
+  ) as Results['targets'];
+  return {
+    ...figures,
+    date: new Date().toISOString(),
+    machine: machine(),
+    stream: { ...o.stream, events, bytes, batchLines: o.batchLines },
+    targets,
+    details: {
+      inProcess: inProcessDetails,
+      http,
+      alertLatency: { ...latency, load: 'idle: nothing else is sent to the server while the crossings are measured' },
+      memory,
+    },
+  };
+}
