@@ -37,7 +37,7 @@ describe('alert_ack_seconds_mean', () => {
 
   it('live: the clock runs on with the wall time since the last event', () => {
     const run = new EngineRun(engineConfig({ timeMode: 'live' }));
-    run.now = 1_000_000;
+    run.now = ms(30); // the wall clock where the reading was stamped
     run.stream([core.depth(30, 'P1', 20)]);
     const alert = run.lastAlert(WATERLOGGING_DEPTH_RULE, 'P1')!;
     run.now += 45_000;
