@@ -41,6 +41,7 @@ const PENDING_TTL_MS = 24 * 3600_000;
 const IN_SCOPE: ReadonlySet<IncidentCategory> = new Set(['fire', 'rescue']);
 
 const DECIDE = 'incident-decide';
+const OVERDUE = 'incident-overdue';
 const EVICT = 'incident-evict';
 const FORGET = 'incident-forget';
 
@@ -108,6 +109,11 @@ interface Incident {
   station: string | null;
   responseRecorded: boolean;
   scheduledDue: number | null;
+  /** The KPI is decided and, for a miss, its response time settled or never coming. */
+  kpiDone?: boolean;
+  /** Whether the overdue alert (deadline `rules.dispatch.responseSeconds`) was decided. */
+  overdueDecided?: boolean;
+  overdueScheduled?: number | null;
 }
 
 export interface FireResponseSnapshot {
@@ -159,6 +165,9 @@ export class FireResponseTracker {
         station: null,
         responseRecorded: false,
         scheduledDue: null,
+        kpiDone: false,
+        overdueDecided: false,
+        overdueScheduled: null,
       };
       this.incidents.set(incidentId, inc);
       ctx.timers.schedule(e.time + PENDING_TTL_MS, EVICT, incidentId);
@@ -216,6 +225,14 @@ export class FireResponseTracker {
         }
         return true;
       }
+      case OVERDUE: {
+        const inc = this.incidents.get(timer.key);
+        if (inc !== undefined && inc.overdueScheduled === timer.due) {
+          inc.overdueScheduled = null;
+          this.decideOverdue(ctx, timer.key, inc);
+        }
+        return true;
+      }
       case EVICT: {
         const inc = this.incidents.get(timer.key);
         if (inc !== undefined && timer.due === inc.firstSeen + PENDING_TTL_MS) this.evict(ctx, timer.key, inc, timer.due);
@@ -245,6 +262,7 @@ export class FireResponseTracker {
 
   /** The event time after which the next step for this incident is final, or null. */
   private dueOf(ctx: StepContext, inc: Incident): number | null {
+    if (inc.kpiDone) return null;
     if (inc.decision === null) {
       const start = this.clockStartOf(ctx, inc);
       if (start === null) return null;
@@ -260,11 +278,73 @@ export class FireResponseTracker {
     return null;
   }
 
+  /**
+   * When the overdue alert can be decided: as the coverage decision, with the configured
+   * response limit instead of the KPI's fixed 300 s.
+   */
+  private overdueDueOf(ctx: StepContext, inc: Incident): number | null {
+    if (inc.overdueDecided) return null;
+    const start = this.clockStartOf(ctx, inc);
+    if (start === null) return null;
+    const limit = start.at + ctx.rules.dispatch.responseSeconds * 1000;
+    return Math.min(inc.firstArrival ?? limit, inc.closed ?? limit, limit);
+  }
+
   private reschedule(ctx: StepContext, incidentId: string, inc: Incident): void {
     const due = this.dueOf(ctx, inc);
-    if (due === null || due === inc.scheduledDue) return;
-    inc.scheduledDue = due;
-    ctx.timers.schedule(due, DECIDE, incidentId);
+    if (due !== null && due !== inc.scheduledDue) {
+      inc.scheduledDue = due;
+      ctx.timers.schedule(due, DECIDE, incidentId);
+    }
+    const overdue = this.overdueDueOf(ctx, inc);
+    if (overdue !== null && overdue !== inc.overdueScheduled) {
+      inc.overdueScheduled = overdue;
+      ctx.timers.schedule(overdue, OVERDUE, incidentId);
+    }
+  }
+
+  /**
+   * Raises the response-overdue alert if no unit arrived, and the incident was not
+   * closed, by clock start + `rules.dispatch.responseSeconds` (300 s by default, the
+   * KPI's limit; the KPI's own limit stays 300 s whatever the alert is set to). The alert
+   * follows event time, not processing speed: it is open from the deadline until the
+   * first arrival or close, even when this engine learns of both at once (a source
+   * catching up, a replay), so every run has it alike.
+   */
+  private decideOverdue(ctx: StepContext, incidentId: string, inc: Incident): void {
+    const due = this.overdueDueOf(ctx, inc);
+    if (due === null) return;
+    if (!(ctx.watermark > due)) {
+      this.reschedule(ctx, incidentId, inc);
+      return;
+    }
+    inc.overdueDecided = true;
+    const start = this.clockStartOf(ctx, inc)!;
+    const limitSeconds = ctx.rules.dispatch.responseSeconds;
+    const limit = start.at + limitSeconds * 1000;
+    const a = inc.firstArrival;
+    const c = inc.closed;
+    const reached = a !== null && a <= limit && (c === null || a <= c);
+    const closedInTime = c !== null && c <= limit;
+    if (!reached && !closedInTime) {
+      let station = start.station;
+      if (start.kind === 'received') {
+        const first = inc.dispatches[0];
+        if (first !== undefined && first[0] <= due) station = first[1] ?? inc.receivedStation;
+      }
+      raiseDispatchOverdue(ctx.alerts, {
+        incidentId,
+        category: inc.category!,
+        district: inc.district ?? UNKNOWN,
+        station: station ?? UNKNOWN,
+        clockStart: start.at,
+        clockStartKind: start.kind,
+        limitSeconds,
+      });
+      const ended = a !== null && (c === null || a <= c) ? ([a, inc.firstArrivalBy] as const) : c !== null ? ([c, inc.closedBy] as const) : null;
+      if (ended !== null && ended[1] !== null) clearDispatchOverdue(ctx.alerts, incidentId, ended[0], ended[1][0], ended[1][1]);
+    }
+    if (inc.kpiDone) this.finish(ctx, incidentId, due);
   }
 
   private evaluate(ctx: StepContext, incidentId: string, inc: Incident): void {
@@ -302,20 +382,8 @@ export class FireResponseTracker {
         inc.decision = 'missed';
         ctx.partials.add(FIRE_RESPONSE_FAMILY, bucket, tags(), { missed: 1 });
         this.breach.record(bucket, 0, 1);
-        // The alert follows event time, not processing speed: it is open from the
-        // deadline until the first arrival or close, even when this engine learns of
-        // both at once (a source catching up, a replay), so every run has it alike.
-        raiseDispatchOverdue(ctx.alerts, {
-          incidentId,
-          category: inc.category!,
-          district: inc.district ?? UNKNOWN,
-          station: inc.station ?? UNKNOWN,
-          clockStart: start.at,
-          clockStartKind: start.kind,
-          limitSeconds: COVERAGE_LIMIT_S,
-        });
-        const ended = a !== null && (c === null || a <= c) ? ([a, inc.firstArrivalBy] as const) : c !== null ? ([c, inc.closedBy] as const) : null;
-        if (ended !== null && ended[1] !== null) clearDispatchOverdue(ctx.alerts, incidentId, ended[0], ended[1][0], ended[1][1]);
+        // The overdue alert is decided apart (decideOverdue): its deadline is configurable,
+        // and `rules.dispatch.responseSeconds` was once accepted and silently ignored.
       }
     }
     // A missed incident's response time, once its first arrival is final (before the
@@ -329,9 +397,9 @@ export class FireResponseTracker {
       ctx.partials.add(FIRE_RESPONSE_FAMILY, bucket, tags(), { rt_count: 1, rt_sum: seconds, [histogramField(seconds)]: 1 });
       inc.responseRecorded = true;
     }
-    const done =
-      inc.decision !== 'missed' || inc.responseRecorded || (inc.closed !== null && inc.closed < ctx.watermark);
-    if (done) this.finish(ctx, incidentId, due);
+    inc.kpiDone = inc.decision !== 'missed' || inc.responseRecorded || (inc.closed !== null && inc.closed < ctx.watermark);
+    // The incident is kept until its overdue alert is decided too (a deadline set beyond 300 s).
+    if (inc.kpiDone && inc.overdueDecided) this.finish(ctx, incidentId, due);
     else this.reschedule(ctx, incidentId, inc);
   }
 
@@ -371,7 +439,16 @@ export class FireResponseTracker {
   restore(s: FireResponseSnapshot & { evictedUnresolved?: number }): void {
     this.incidents.clear();
     this.finished.clear();
-    for (const [k, v] of s.incidents) this.incidents.set(k, structuredClone(v));
+    for (const [k, v] of s.incidents) {
+      const inc = structuredClone(v);
+      // Snapshots from before the overdue alert was decided apart: it was decided with the KPI.
+      if (inc.overdueDecided === undefined) {
+        inc.overdueDecided = inc.decision !== null;
+        inc.overdueScheduled = null;
+        inc.kpiDone = false;
+      }
+      this.incidents.set(k, inc);
+    }
     for (const id of s.finished) this.finished.add(id);
   }
 }

@@ -91,4 +91,39 @@ describe('dispatch_overdue', () => {
     run.watermarkTo(301);
     expect(run.changes[0]!.alert).toMatchObject({ openedAt: ms(300), message: '警情 F1 自接警（2026-07-21T00:00:00.000Z）起 300 秒内无救援力量到场，责任站：S1。' });
   });
+
+  describe('with rules.dispatch.responseSeconds configured', () => {
+    const withLimit = (responseSeconds: number) => {
+      const d = engineConfig().rules;
+      return engineConfig({ rules: { ...d, dispatch: { responseSeconds } } });
+    };
+
+    it('240 s: the alert comes at the dispatch order + 240 s, while the KPI still counts 280 s as covered', () => {
+      const run = new EngineRun(withLimit(240));
+      run.stream([received(0, 'F1', 'fire', HLG), dispatched(0, 'F1', 'U1', 'S1')]);
+      run.watermarkTo(240);
+      expect(run.changes).toEqual([]);
+      run.watermarkTo(240.001);
+      expect(run.changes[0]!.alert).toMatchObject({ openedAt: ms(240), threshold: 240, message: '警情 F1 自出动指令（2026-07-21T00:00:00.000Z）起 240 秒内无救援力量到场，责任站：S1。' });
+      run.stream([arrived(280, 'F1', 'U1')]);
+      run.watermarkTo(1000);
+      expect(run.transitions()).toEqual([
+        ['opened', RULE, 'F1', 'orange', 'open'],
+        ['resolved', RULE, 'F1', 'orange', 'resolved'],
+      ]);
+      expect(run.kpi('fire_response_coverage_5min')).toMatchObject({ numerator: 1, denominator: 1 });
+    });
+
+    it('600 s: an arrival at 400 s is a miss for the KPI but no alert; with no arrival the alert waits for 600 s', () => {
+      const run = new EngineRun(withLimit(600));
+      run.streamSorted([received(0, 'A', 'fire', HLG), dispatched(0, 'A', 'U1', 'S1'), arrived(400, 'A', 'U1'), received(0, 'B', 'fire', HLG), dispatched(0, 'B', 'U2', 'S1')]);
+      run.watermarkTo(600);
+      expect(run.kpi('fire_response_coverage_5min')).toMatchObject({ numerator: 0, denominator: 2 });
+      expect(run.changes).toEqual([]);
+      run.watermarkTo(600.001);
+      expect(run.transitions()).toEqual([['opened', RULE, 'B', 'orange', 'open']]);
+      expect(run.changes[0]!.alert).toMatchObject({ openedAt: ms(600), threshold: 600 });
+      expect(run.kpi('fire_response_time_p90')).toMatchObject({ value: 400, count: 1 });
+    });
+  });
 });
