@@ -3,6 +3,7 @@
  * reason names the field and the rule broken (`data.depthCm: must be ≥ 0`).
  */
 import type { z } from 'zod';
+import { fastData } from './data-fast-path.js';
 import { parseRfc3339 } from './event-time.js';
 import { DATA_SCHEMAS, EVENT_TYPES, envelopeSchema, isEventType, RFC3339_PATTERN, type HuitianEvent } from './schemas.js';
 import { z as zod } from 'zod';
@@ -121,14 +122,18 @@ export function decodeEvent(value: unknown): Decoded {
   if (time === undefined) {
     return { ok: false, reason: 'time: must be a valid RFC 3339 timestamp with offset', id: idText, type: typeText };
   }
-  const schema = DATA_SCHEMAS[e.type];
-  const data = schema.safeParse(e.data);
-  if (!data.success) {
-    const detailed = schema.safeParse(e.data, REPORT_INPUT);
-    const issues = detailed.success ? data.error.issues : detailed.error.issues;
-    return { ok: false, reason: formatIssues(issues, 'data'), id: idText, type: typeText };
+  let data: unknown = fastData(e.type, e.data);
+  if (data === undefined) {
+    const schema = DATA_SCHEMAS[e.type];
+    const parsed = schema.safeParse(e.data);
+    if (!parsed.success) {
+      const detailed = schema.safeParse(e.data, REPORT_INPUT);
+      const issues = detailed.success ? parsed.error.issues : detailed.error.issues;
+      return { ok: false, reason: formatIssues(issues, 'data'), id: idText, type: typeText };
+    }
+    data = parsed.data;
   }
-  const event = { id: e.id, source: e.source, type: e.type, time, data: data.data } as HuitianEvent;
+  const event = { id: e.id, source: e.source, type: e.type, time, data } as HuitianEvent;
   if (e.subject !== undefined) event.subject = e.subject;
   return { ok: true, event };
 }
