@@ -9,7 +9,7 @@ import type { EventOf } from '../events/schemas.js';
 import type { StepContext } from '../engine/step-context.js';
 import type { GaugeKpi } from './kpi-definition.js';
 import { LatestReadings, type ReadingsSnapshot } from './latest-readings.js';
-import { UNKNOWN } from './partials.js';
+import { seriesOf, UNKNOWN, type Series } from './partials.js';
 
 export const PARKING_FAMILY = 'parking';
 
@@ -35,6 +35,8 @@ interface LotMeta {
 
 export class ParkingGauge {
   private readonly readings = new LatestReadings<[occupied: number, capacity: number], LotMeta>();
+  /** Each lot's KPI series, made once (it goes with the lot when the lot is dropped). */
+  private readonly series = new WeakMap<object, Series>();
 
   get size(): number {
     return this.readings.entities.size;
@@ -49,7 +51,13 @@ export class ParkingGauge {
     const bucket = boundary - 60_000;
     this.readings.sample(boundary, (lotId, entity) => {
       const [occupied, capacity] = entity.current!.value;
-      ctx.partials.add(PARKING_FAMILY, bucket, { district: entity.meta.district ?? UNKNOWN, lot: lotId }, { occupied, capacity });
+      const district = entity.meta.district ?? UNKNOWN;
+      let series = this.series.get(entity);
+      if (series === undefined || series.tags.district !== district) {
+        series = seriesOf(PARKING_FAMILY, { district, lot: lotId });
+        this.series.set(entity, series);
+      }
+      ctx.partials.addTo(series, bucket, { occupied, capacity });
     });
   }
 

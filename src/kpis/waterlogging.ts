@@ -13,7 +13,7 @@ import type { EventOf } from '../events/schemas.js';
 import type { StepContext } from '../engine/step-context.js';
 import type { GaugeKpi } from './kpi-definition.js';
 import { LatestReadings, type ReadingsSnapshot } from './latest-readings.js';
-import { UNKNOWN } from './partials.js';
+import { seriesOf, UNKNOWN, type Series } from './partials.js';
 
 export const WATERLOGGING_FAMILY = 'waterlogging';
 
@@ -54,6 +54,8 @@ interface PointMeta {
 
 export class WaterloggingGauge {
   private readonly readings = new LatestReadings<number, PointMeta>();
+  /** Each point's KPI series, made once (it goes with the point when the point is dropped). */
+  private readonly series = new WeakMap<object, Series>();
 
   get size(): number {
     return this.readings.entities.size;
@@ -76,12 +78,13 @@ export class WaterloggingGauge {
       let max = carriedIn === undefined ? 0 : carriedIn.value;
       for (const r of inMinute) if (r.value > max) max = r.value;
       const latest = entity.current!.value;
-      ctx.partials.add(
-        WATERLOGGING_FAMILY,
-        bucket,
-        { district: entity.meta.district ?? UNKNOWN, point: pointId },
-        { depth_cm: latest, max_depth_cm: max, over_threshold: latest >= threshold ? 1 : 0, points: 1 },
-      );
+      const district = entity.meta.district ?? UNKNOWN;
+      let series = this.series.get(entity);
+      if (series === undefined || series.tags.district !== district) {
+        series = seriesOf(WATERLOGGING_FAMILY, { district, point: pointId });
+        this.series.set(entity, series);
+      }
+      ctx.partials.addTo(series, bucket, { depth_cm: latest, max_depth_cm: max, over_threshold: latest >= threshold ? 1 : 0, points: 1 });
     });
   }
 
