@@ -92,10 +92,11 @@ export class PartialBuffer {
   private order: PartialDelta[] = [];
 
   add(family: string, bucket: number, tags: Tags, fields: Readonly<Fields>): void {
-    this.addTo(seriesOf(family, tags), bucket, fields);
+    this.addTo(seriesOf(family, tags), bucket, { ...fields });
   }
 
-  addTo(series: Series, bucket: number, fields: Readonly<Fields>): void {
+  /** Like `add`, for a series made once; `fields` must be a fresh object, which the buffer keeps. */
+  addTo(series: Series, bucket: number, fields: Fields): void {
     let byBucket = this.bySeries.get(series.id);
     if (byBucket === undefined) {
       byBucket = new Map();
@@ -103,7 +104,7 @@ export class PartialBuffer {
     }
     const existing = byBucket.get(bucket);
     if (existing === undefined) {
-      const delta: PartialDelta = { family: series.family, bucket, tags: series.tags, tagKey: series.tagKey, fields: { ...fields } };
+      const delta: PartialDelta = { family: series.family, bucket, tags: series.tags, tagKey: series.tagKey, fields };
       byBucket.set(bucket, delta);
       this.order.push(delta);
     } else {
