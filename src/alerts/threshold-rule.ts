@@ -6,7 +6,7 @@
  * never moves an alert back.
  */
 import type { RaiseSpec } from './alert-book.js';
-import type { Severity } from './alert.js';
+import { severityRank, type Severity } from './alert.js';
 import type { StepContext } from '../engine/step-context.js';
 
 export interface ThresholdLevel {
@@ -54,6 +54,9 @@ export class ThresholdRule {
     }
     const level = this.severityOf(value);
     if (level === undefined) return;
+    // Already at this severity or worse: raising would change nothing, so the texts (five
+    // formatted strings) are not built for every reading of a long flood.
+    if (active !== undefined && severityRank(level.severity) <= severityRank(active.severity)) return;
     ctx.alerts.raise({
       rule: this.rule,
       category: this.category,

@@ -24,13 +24,15 @@ export function waterloggingDepthRule(rules: RulesConfig): ThresholdRule {
 
 export function onWaterloggingReading(rule: ThresholdRule, ctx: StepContext, e: EventOf<'huitian.waterlogging.reading'>, district: string | undefined): void {
   const d = e.data;
-  const place = d.name === undefined ? d.pointId : `${d.name}（${d.pointId}）`;
-  const placeEn = d.name === undefined ? d.pointId : `${d.name} (${d.pointId})`;
-  rule.onReading(ctx, d.pointId, e.time, d.depthCm, `event:${e.id}`, (level) => ({
-    district: district ?? UNKNOWN,
-    title: `积水${SEVERITY_ZH[level.severity]}预警：${place} 积水 ${d.depthCm} 厘米`,
-    titleEn: `Waterlogging ${level.severity} warning: ${placeEn} at ${d.depthCm} cm`,
-    message: `${place} 积水深度 ${d.depthCm} 厘米，已达${SEVERITY_ZH[level.severity]}预警阈值 ${level.atLeast} 厘米，请安排排水与交通管制。`,
-    messageEn: `Water depth at ${placeEn} is ${d.depthCm} cm, at or above the ${level.severity} threshold of ${level.atLeast} cm; dispatch drainage and traffic control.`,
-  }));
+  rule.onReading(ctx, d.pointId, e.time, d.depthCm, `event:${e.id}`, (level) => {
+    const place = d.name === undefined ? d.pointId : `${d.name}（${d.pointId}）`;
+    const placeEn = d.name === undefined ? d.pointId : `${d.name} (${d.pointId})`;
+    return {
+      district: district ?? UNKNOWN,
+      title: `积水${SEVERITY_ZH[level.severity]}预警：${place} 积水 ${d.depthCm} 厘米`,
+      titleEn: `Waterlogging ${level.severity} warning: ${placeEn} at ${d.depthCm} cm`,
+      message: `${place} 积水深度 ${d.depthCm} 厘米，已达${SEVERITY_ZH[level.severity]}预警阈值 ${level.atLeast} 厘米，请安排排水与交通管制。`,
+      messageEn: `Water depth at ${placeEn} is ${d.depthCm} cm, at or above the ${level.severity} threshold of ${level.atLeast} cm; dispatch drainage and traffic control.`,
+    };
+  });
 }
