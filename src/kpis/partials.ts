@@ -88,7 +88,8 @@ export function seriesOf(family: string, tags: Tags): Series {
 
 /** Collects the deltas of one engine step, merged per (family, bucket, tags), in the order first added. */
 export class PartialBuffer {
-  private readonly bySeries = new Map<string, Map<number, PartialDelta>>();
+  /** By bucket, then series: a step spans a few minutes, so few maps are made per step. */
+  private readonly byBucket = new Map<number, Map<string, PartialDelta>>();
   private order: PartialDelta[] = [];
 
   add(family: string, bucket: number, tags: Tags, fields: Readonly<Fields>): void {
@@ -97,15 +98,15 @@ export class PartialBuffer {
 
   /** Like `add`, for a series made once; `fields` must be a fresh object, which the buffer keeps. */
   addTo(series: Series, bucket: number, fields: Fields): void {
-    let byBucket = this.bySeries.get(series.id);
-    if (byBucket === undefined) {
-      byBucket = new Map();
-      this.bySeries.set(series.id, byBucket);
+    let bySeries = this.byBucket.get(bucket);
+    if (bySeries === undefined) {
+      bySeries = new Map();
+      this.byBucket.set(bucket, bySeries);
     }
-    const existing = byBucket.get(bucket);
+    const existing = bySeries.get(series.id);
     if (existing === undefined) {
       const delta: PartialDelta = { family: series.family, bucket, tags: series.tags, tagKey: series.tagKey, fields };
-      byBucket.set(bucket, delta);
+      bySeries.set(series.id, delta);
       this.order.push(delta);
     } else {
       mergeFields(existing.fields, fields);
@@ -119,7 +120,7 @@ export class PartialBuffer {
   drain(): PartialDelta[] {
     const all = this.order;
     this.order = [];
-    this.bySeries.clear();
+    this.byBucket.clear();
     return all;
   }
 }
