@@ -9,7 +9,7 @@ import type { EventOf, UtilityNetwork } from '../events/schemas.js';
 import type { StepContext } from '../engine/step-context.js';
 import type { GaugeKpi } from './kpi-definition.js';
 import { LatestReadings, type ReadingsSnapshot } from './latest-readings.js';
-import { tagKeyOf, UNKNOWN } from './partials.js';
+import { UNKNOWN } from './partials.js';
 
 export const UTILITY_ALARMS_FAMILY = 'utility_alarms';
 
@@ -33,6 +33,11 @@ interface AlarmMeta {
   district?: string;
 }
 
+interface Group {
+  tags: { network: string; district: string };
+  active: number;
+}
+
 export class UtilityAlarmsGauge {
   private readonly alarms = new LatestReadings<boolean, AlarmMeta>();
 
@@ -42,19 +47,28 @@ export class UtilityAlarmsGauge {
   }
 
   sampleMinute(ctx: StepContext, boundary: number): void {
-    const groups = new Map<string, { tags: { network: string; district: string }; active: number }>();
+    // Grouped by network, then district: every alarm is visited every minute, so the
+    // grouping neither builds nor sorts a tag set per alarm; only per group.
+    const byNetwork = new Map<string, Map<string, Group>>();
+    const groups: Group[] = [];
     this.alarms.sample(boundary, (_alarm, entity) => {
-      const tags = { network: entity.meta.network, district: entity.meta.district ?? UNKNOWN };
-      const key = tagKeyOf(tags);
-      let group = groups.get(key);
+      const network = entity.meta.network;
+      const district = entity.meta.district ?? UNKNOWN;
+      let byDistrict = byNetwork.get(network);
+      if (byDistrict === undefined) {
+        byDistrict = new Map();
+        byNetwork.set(network, byDistrict);
+      }
+      let group = byDistrict.get(district);
       if (group === undefined) {
-        group = { tags, active: 0 };
-        groups.set(key, group);
+        group = { tags: { network, district }, active: 0 };
+        byDistrict.set(district, group);
+        groups.push(group);
       }
       if (entity.current!.value) group.active++;
     });
     const bucket = boundary - 60_000;
-    for (const group of groups.values()) ctx.partials.add(UTILITY_ALARMS_FAMILY, bucket, group.tags, { active: group.active });
+    for (const group of groups) ctx.partials.add(UTILITY_ALARMS_FAMILY, bucket, group.tags, { active: group.active });
   }
 
   snapshot(): ReadingsSnapshot<boolean, AlarmMeta> {
