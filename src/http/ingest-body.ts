@@ -9,6 +9,7 @@
  */
 import { fromBinaryMode, hasBinaryModeHeaders } from '../events/binary-mode.js';
 import { decodeEvent, type Decoded } from '../events/decode.js';
+import { decodeNdjson } from '../events/ndjson.js';
 import { HuitianError } from '../errors.js';
 import type { Candidate, Rejection } from '../pipeline/pipeline.js';
 
@@ -24,6 +25,8 @@ export interface ParsedBody {
   rejections: Rejection[];
   /** Records in the body (valid or not). */
   total: number;
+  /** An NDJSON body: its lines that decode are `candidates`, in order (see Pipeline.ingest). */
+  ndjson?: string;
 }
 
 function mediaType(contentType: string | undefined): string {
@@ -68,30 +71,15 @@ export function parseIngestBody(body: string, contentType: string | undefined, h
 
   switch (type) {
     case 'application/x-ndjson': {
-      let index = 0;
-      let start = 0;
-      while (start <= body.length) {
-        let end = body.indexOf('\n', start);
-        if (end < 0) end = body.length;
-        const line = body.slice(start, end).trim();
-        start = end + 1;
-        if (line === '') continue;
-        let value: unknown;
-        let decoded: Decoded;
-        try {
-          value = JSON.parse(line);
-          decoded = decodeEvent(value);
-        } catch (err) {
-          decoded = { ok: false, reason: `(event): invalid JSON (${(err as Error).message})` };
-        }
+      decodeNdjson(body, (index, line, decoded) => {
         if (decoded.ok) {
           out.total++;
           out.candidates.push({ index, event: decoded.event, raw: line });
         } else {
           collect(out, index, decoded, () => line);
         }
-        index++;
-      }
+      });
+      out.ndjson = body;
       return out;
     }
     case 'application/cloudevents-batch+json':

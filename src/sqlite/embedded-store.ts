@@ -52,6 +52,25 @@ function decodeCursor(cursor: string): unknown[] | null {
 
 export class InvalidCursorError extends Error {}
 
+/**
+ * A log entry as stored: JSON, except that NDJSON input is stored as a JSON header line
+ * followed by the NDJSON text unchanged, so the largest entries are neither escaped on
+ * the way in nor parsed twice on the way out. JSON.stringify never writes a raw newline,
+ * so the first one ends the header.
+ */
+export function encodeLogEntry(entry: LogEntry): string {
+  if (entry.kind !== 'events-ndjson') return JSON.stringify(entry);
+  const { ndjson, ...header } = entry;
+  return `${JSON.stringify(header)}\n${ndjson}`;
+}
+
+export function decodeLogEntry(text: string): LogEntry {
+  const newline = text.indexOf('\n');
+  if (newline < 0) return JSON.parse(text) as LogEntry;
+  const header = JSON.parse(text.slice(0, newline)) as Omit<Extract<LogEntry, { kind: 'events-ndjson' }>, 'ndjson'>;
+  return { ...header, ndjson: text.slice(newline + 1) };
+}
+
 export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
   private readonly stmt;
   private readonly commitTx;
@@ -117,7 +136,7 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
 
   private writeUnit(unit: CommitUnit): CommittedAlertEvent[] {
     const s = this.stmt;
-    if (unit.log !== null) s.appendLog.run(JSON.stringify(unit.log));
+    if (unit.log !== null) s.appendLog.run(encodeLogEntry(unit.log));
     for (const p of unit.partials) this.writePartial(p);
     const committed: CommittedAlertEvent[] = [];
     for (const change of unit.alerts) committed.push(this.writeAlertChange(change));
@@ -171,7 +190,7 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
       snapshot,
       log: (function* () {
         for (const r of read.iterate() as Iterable<{ seq: number; entry: string }>) {
-          yield { seq: r.seq, entry: JSON.parse(r.entry) as LogEntry };
+          yield { seq: r.seq, entry: decodeLogEntry(r.entry) };
         }
       })(),
     };

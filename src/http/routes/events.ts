@@ -33,7 +33,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
         const report = deps.pipeline.ingest('http', [], rejections, { idleAfter: true });
         return reply.code(400).send({ ...report, ...err.toBody() });
       }
-      const report = deps.pipeline.ingest('http', parsed.candidates, parsed.rejections, { idleAfter: true });
+      const report = deps.pipeline.ingest('http', parsed.candidates, parsed.rejections, { idleAfter: true, ndjson: parsed.ndjson });
       if (report.accepted > 0) await waitForSink(deps);
       if (report.accepted === 0 && report.duplicates === 0) {
         const error = new HuitianError('EVENTS_REJECTED');
