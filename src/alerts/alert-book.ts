@@ -40,6 +40,13 @@ function slot(rule: string, entityId: string): string {
 export class AlertBook {
   private readonly bySlot = new Map<string, Alert>();
   private readonly byId = new Map<string, Alert>();
+  /**
+   * Per slot, the opening time of its last resolved alert and how many alerts of that
+   * slot opened at that same instant. Two readings with one timestamp can resolve an
+   * alert and open the next at the instant the first opened; without a count the new
+   * one would get the old one's id and overwrite it in the store.
+   */
+  private readonly lastOpened = new Map<string, [openedAt: number, count: number]>();
 
   constructor(private readonly emit: (change: AlertChange) => void) {}
 
@@ -57,10 +64,16 @@ export class AlertBook {
 
   /** Opens the (rule, entity) alert, or escalates it when `severity` is worse. */
   raise(spec: RaiseSpec): void {
-    const existing = this.bySlot.get(slot(spec.rule, spec.entityId));
+    const key = slot(spec.rule, spec.entityId);
+    const existing = this.bySlot.get(key);
     if (existing === undefined) {
+      const previous = this.lastOpened.get(key);
+      const repeat = previous !== undefined && previous[0] === spec.at ? previous[1] : 0;
+      if (repeat > 0) this.lastOpened.set(key, [spec.at, repeat + 1]);
+      else this.lastOpened.delete(key);
+      const baseId = alertIdOf(spec.rule, spec.entityId, spec.at);
       const alert: Alert = {
-        id: alertIdOf(spec.rule, spec.entityId, spec.at),
+        id: repeat === 0 ? baseId : `${baseId}-${repeat + 1}`,
         rule: spec.rule,
         category: spec.category,
         entityId: spec.entityId,
@@ -135,8 +148,11 @@ export class AlertBook {
     if (note !== undefined) entry.note = note;
     if (value !== null) entry.value = value;
     alert.history.push(entry);
-    this.bySlot.delete(slot(alert.rule, alert.entityId));
+    const key = slot(alert.rule, alert.entityId);
+    this.bySlot.delete(key);
     this.byId.delete(alert.id);
+    const previous = this.lastOpened.get(key);
+    this.lastOpened.set(key, [alert.openedAt, previous !== undefined && previous[0] === alert.openedAt ? previous[1] : 1]);
     const copy = cloneAlert(alert);
     this.emit({ action: 'resolved', alert: copy });
     return copy;
@@ -144,6 +160,21 @@ export class AlertBook {
 
   snapshot(): Alert[] {
     return [...this.byId.values()].map(cloneAlert);
+  }
+
+  /** Opening instants of recently resolved alerts, for ids (see `lastOpened`). */
+  snapshotResolved(): Array<[string, [number, number]]> {
+    return [...this.lastOpened.entries()].map(([k, v]) => [k, [v[0], v[1]]]);
+  }
+
+  restoreResolved(entries: Array<[string, [number, number]]>): void {
+    this.lastOpened.clear();
+    for (const [k, v] of entries) this.lastOpened.set(k, [v[0], v[1]]);
+  }
+
+  /** Forgets resolved slots that opened before `horizon`: no new alert can open that early. */
+  forgetResolvedBefore(horizon: number): void {
+    for (const [k, v] of this.lastOpened) if (v[0] < horizon) this.lastOpened.delete(k);
   }
 
   restore(alerts: Alert[]): void {

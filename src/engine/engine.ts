@@ -351,6 +351,7 @@ export class Engine {
       this.gasRule.forgetOlderThan(horizon);
       this.alarmRule.forgetOlderThan(horizon);
       this.parkingRule.forgetOlderThan(horizon);
+      this.alerts.forgetResolvedBefore(horizon);
     }
   }
 
@@ -371,6 +372,7 @@ export class Engine {
       sampledSincePrune: this.sampledSincePrune,
       counters: { ...this.counters },
       alerts: this.alerts.snapshot(),
+      alertsResolved: this.alerts.snapshotResolved(),
       breach: this.breach.snapshot(),
       fire: { ...this.fire.snapshot(), evictedUnresolved: this.fire.evictedUnresolved },
       waterlogging: this.waterlogging.snapshot(),
@@ -400,6 +402,7 @@ export class Engine {
     engine.sampledSincePrune = p.sampledSincePrune;
     engine.counters = { future: 0, ...p.counters };
     engine.alerts.restore(p.alerts);
+    engine.alerts.restoreResolved(p.alertsResolved ?? []);
     engine.breach.restore(p.breach);
     engine.fire.restore(p.fire);
     engine.fire.evictedUnresolved = p.fire.evictedUnresolved ?? 0;

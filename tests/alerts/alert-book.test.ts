@@ -128,3 +128,38 @@ describe('alert vocabulary', () => {
     });
   });
 });
+
+describe('alert ids when a slot reopens at the instant its last alert opened', () => {
+  it('gives the new alert its own id, so the store never overwrites the resolved one', () => {
+    const changes: Array<{ action: string; id: string }> = [];
+    const book = new AlertBook((c) => changes.push({ action: c.action, id: c.alert.id }));
+    const spec: RaiseSpec = {
+      rule: 'r',
+      category: 'flood',
+      entityId: 'P1',
+      severity: 'yellow',
+      district: 'd',
+      value: 20,
+      threshold: 15,
+      title: 't',
+      titleEn: 't',
+      message: 'm',
+      messageEn: 'm',
+      at: 1000,
+      by: 'event:a',
+    };
+    book.raise(spec);
+    book.clear('r', 'P1', 1000, 'event:b');
+    book.raise({ ...spec, by: 'event:c' });
+    book.clear('r', 'P1', 1000, 'event:d');
+    book.raise({ ...spec, by: 'event:e' });
+    const opened = changes.filter((c) => c.action === 'opened').map((c) => c.id);
+    expect(new Set(opened).size).toBe(3);
+    expect(opened[1]).toBe(`${opened[0]}-2`);
+    expect(opened[2]).toBe(`${opened[0]}-3`);
+    // A later opening instant starts over with the plain id.
+    book.clear('r', 'P1', 2000, 'event:f');
+    book.raise({ ...spec, at: 5000 });
+    expect(changes.at(-1)!.id).not.toContain('-');
+  });
+});
