@@ -11,7 +11,8 @@ export type SqliteDatabase = Database.Database;
 
 export const DB_FILE = 'huitian.db';
 
-const MIGRATIONS: readonly string[] = [
+/** Schema versions, in order; the data file records how many it has had (user_version). */
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE input_log (
     seq INTEGER PRIMARY KEY,
@@ -68,6 +69,25 @@ const MIGRATIONS: readonly string[] = [
     reason TEXT NOT NULL,
     payload TEXT NOT NULL
   );
+  `,
+  // KPI partials move from a row per (family, bucket, tags, field) to a segment per commit
+  // and (family, bucket); see kpi-segments.ts. Each bucket's rows become one segment.
+  `
+  CREATE TABLE kpi_segments (
+    seq INTEGER PRIMARY KEY,
+    family TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    partials TEXT NOT NULL
+  );
+  CREATE INDEX kpi_segments_by_bucket ON kpi_segments (family, bucket, seq);
+  INSERT INTO kpi_segments (family, bucket, partials)
+    SELECT family, bucket, json_group_array(json_array(tag_key, json(fields)))
+    FROM (
+      SELECT family, bucket, tag_key, json_group_object(field, value) AS fields
+      FROM kpi_partials GROUP BY family, bucket, tag_key ORDER BY family, bucket, tag_key
+    )
+    GROUP BY family, bucket;
+  DROP TABLE kpi_partials;
   `,
 ];
 

@@ -7,7 +7,7 @@
  */
 import type { Alert, AlertChange, AlertStatus, Severity } from '../alerts/alert.js';
 import type { EngineSnapshot } from '../engine/engine.js';
-import { isMaxField, tagsFromKey, type PartialDelta } from '../kpis/partials.js';
+import { tagsFromKey, type Fields } from '../kpis/partials.js';
 import type { PartialRow } from '../kpis/query.js';
 import type {
   AlertFilter,
@@ -21,6 +21,7 @@ import type {
   StoredDeadLetter,
 } from '../ports.js';
 import type { SqliteDatabase } from './database.js';
+import { BucketMerger, rowsFromSegments, toSegments } from './kpi-segments.js';
 
 /** A dead letter keeps at most this much of the original record. */
 export const DEAD_LETTER_PAYLOAD_LIMIT = 64 * 1024;
@@ -87,12 +88,7 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
       ),
       truncateLog: db.prepare('DELETE FROM input_log WHERE seq <= ?'),
       maxLogSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM input_log'),
-      addPartial: db.prepare(
-        'INSERT INTO kpi_partials (family, bucket, tag_key, field, value) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = value + excluded.value',
-      ),
-      maxPartial: db.prepare(
-        'INSERT INTO kpi_partials (family, bucket, tag_key, field, value) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = max(value, excluded.value)',
-      ),
+      addSegment: db.prepare('INSERT INTO kpi_segments (family, bucket, partials) VALUES (?, ?, ?)'),
       queueOutbox: db.prepare('INSERT OR IGNORE INTO kpi_outbox (family, bucket, tag_key) VALUES (?, ?, ?)'),
       upsertAlert: db.prepare(
         `INSERT INTO alerts (id, status, severity, category, district, entity_id, opened_at, doc) VALUES (@id, @status, @severity, @category, @district, @entityId, @openedAt, @doc)
@@ -113,18 +109,8 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
       outboxBatch: db.prepare('SELECT family, bucket, tag_key FROM kpi_outbox LIMIT ?'),
       outboxSize: db.prepare('SELECT COUNT(*) AS n FROM kpi_outbox'),
       outboxDelete: db.prepare('DELETE FROM kpi_outbox WHERE family = ? AND bucket = ? AND tag_key = ?'),
-      partialFields: db.prepare('SELECT field, value FROM kpi_partials WHERE family = ? AND bucket = ? AND tag_key = ?'),
-      rowsByBucketAndTags: db.prepare(
-        'SELECT bucket, tag_key, field, value FROM kpi_partials WHERE family = ? AND bucket >= ? AND bucket < ? ORDER BY bucket, tag_key',
-      ),
-      rowsByTags: db.prepare(
-        `SELECT tag_key, field, CASE WHEN field LIKE 'max\\_%' ESCAPE '\\' THEN MAX(value) ELSE SUM(value) END AS value
-         FROM kpi_partials WHERE family = ? AND bucket >= ? AND bucket < ? GROUP BY tag_key, field ORDER BY tag_key`,
-      ),
-      rowsByBucket: db.prepare(
-        `SELECT bucket, field, CASE WHEN field LIKE 'max\\_%' ESCAPE '\\' THEN MAX(value) ELSE SUM(value) END AS value
-         FROM kpi_partials WHERE family = ? AND bucket >= ? AND bucket < ? GROUP BY bucket, field ORDER BY bucket`,
-      ),
+      segmentsOfBucket: db.prepare('SELECT partials FROM kpi_segments WHERE family = ? AND bucket = ? ORDER BY seq'),
+      segmentsInRange: db.prepare('SELECT bucket, partials FROM kpi_segments WHERE family = ? AND bucket >= ? AND bucket < ? ORDER BY bucket, seq'),
     };
     this.commitTx = db.transaction((unit: CommitUnit): CommittedAlertEvent[] => this.writeUnit(unit));
   }
@@ -137,7 +123,8 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
   private writeUnit(unit: CommitUnit): CommittedAlertEvent[] {
     const s = this.stmt;
     if (unit.log !== null) s.appendLog.run(encodeLogEntry(unit.log));
-    for (const p of unit.partials) this.writePartial(p);
+    for (const segment of toSegments(unit.partials)) s.addSegment.run(segment.family, segment.bucket, segment.partials);
+    if (this.outboxEnabled) for (const p of unit.partials) s.queueOutbox.run(p.family, p.bucket, p.tagKey);
     const committed: CommittedAlertEvent[] = [];
     for (const change of unit.alerts) committed.push(this.writeAlertChange(change));
     for (const d of unit.deadLetters) {
@@ -146,14 +133,6 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
     }
     for (const [channel, position] of unit.checkpoints ?? []) s.setCheckpoint.run(channel, position);
     return committed;
-  }
-
-  private writePartial(p: PartialDelta): void {
-    const s = this.stmt;
-    for (const field in p.fields) {
-      (isMaxField(field) ? s.maxPartial : s.addPartial).run(p.family, p.bucket, p.tagKey, field, p.fields[field]!);
-    }
-    if (this.outboxEnabled) s.queueOutbox.run(p.family, p.bucket, p.tagKey);
   }
 
   private writeAlertChange(change: AlertChange): CommittedAlertEvent {
@@ -219,11 +198,9 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
   /** Up to `limit` queued partials with their current absolute fields. */
   outboxBatch(limit: number): Array<PartialKey & { tags: Record<string, string>; fields: Record<string, number> }> {
     const keys = this.stmt.outboxBatch.all(limit) as Array<{ family: string; bucket: number; tag_key: string }>;
+    const buckets = new Map<string, Map<string, Fields>>();
     return keys.map((k) => {
-      const fields: Record<string, number> = {};
-      for (const f of this.stmt.partialFields.all(k.family, k.bucket, k.tag_key) as Array<{ field: string; value: number }>) {
-        fields[f.field] = f.value;
-      }
+      const fields = { ...this.bucketFields(k.family, k.bucket, buckets).get(k.tag_key) };
       return { family: k.family, bucket: k.bucket, tagKey: k.tag_key, tags: tagsFromKey(k.tag_key), fields };
     });
   }
@@ -231,12 +208,27 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
   /** Removes written keys, unless they were touched again since they were read (then they stay queued). */
   outboxDone(written: ReadonlyArray<PartialKey & { fields: Record<string, number> }>): void {
     this.db.transaction(() => {
+      const buckets = new Map<string, Map<string, Fields>>();
       for (const w of written) {
-        const now = this.stmt.partialFields.all(w.family, w.bucket, w.tagKey) as Array<{ field: string; value: number }>;
-        const unchanged = now.length === Object.keys(w.fields).length && now.every((f) => w.fields[f.field] === f.value);
+        const now = this.bucketFields(w.family, w.bucket, buckets).get(w.tagKey) ?? {};
+        const names = Object.keys(now);
+        const unchanged = names.length === Object.keys(w.fields).length && names.every((f) => w.fields[f] === now[f]);
         if (unchanged) this.stmt.outboxDelete.run(w.family, w.bucket, w.tagKey);
       }
     })();
+  }
+
+  /** A bucket's fields per tag key, read once per call through `cache`. */
+  private bucketFields(family: string, bucket: number, cache: Map<string, Map<string, Fields>>): Map<string, Fields> {
+    const key = `${family}|${bucket}`;
+    let byTag = cache.get(key);
+    if (byTag === undefined) {
+      const merger = new BucketMerger();
+      for (const r of this.stmt.segmentsOfBucket.iterate(family, bucket) as Iterable<{ partials: string }>) merger.add(r.partials);
+      byTag = merger.byTag;
+      cache.set(key, byTag);
+    }
+    return byTag;
   }
 
   // ---- readers ----
@@ -246,45 +238,8 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
   }
 
   partialRowsSync(family: string, from: number, to: number, grouping: PartialGrouping): PartialRow[] {
-    const rows: PartialRow[] = [];
-    if (grouping === 'tags') {
-      let current: { tags: Record<string, string>; fields: Record<string, number> } | null = null;
-      let currentKey: string | null = null;
-      for (const r of this.stmt.rowsByTags.iterate(family, from, to) as Iterable<{ tag_key: string; field: string; value: number }>) {
-        if (r.tag_key !== currentKey) {
-          currentKey = r.tag_key;
-          current = { tags: tagsFromKey(r.tag_key), fields: {} };
-          rows.push({ family, bucket: from, tags: current.tags, fields: current.fields });
-        }
-        current!.fields[r.field] = r.value;
-      }
-      return rows;
-    }
-    if (grouping === 'bucket') {
-      let currentBucket: number | null = null;
-      let fields: Record<string, number> = {};
-      for (const r of this.stmt.rowsByBucket.iterate(family, from, to) as Iterable<{ bucket: number; field: string; value: number }>) {
-        if (r.bucket !== currentBucket) {
-          currentBucket = r.bucket;
-          fields = {};
-          rows.push({ family, bucket: r.bucket, tags: {}, fields });
-        }
-        fields[r.field] = r.value;
-      }
-      return rows;
-    }
-    let key: string | null = null;
-    let fields: Record<string, number> = {};
-    for (const r of this.stmt.rowsByBucketAndTags.iterate(family, from, to) as Iterable<{ bucket: number; tag_key: string; field: string; value: number }>) {
-      const k = `${r.bucket}|${r.tag_key}`;
-      if (k !== key) {
-        key = k;
-        fields = {};
-        rows.push({ family, bucket: r.bucket, tags: tagsFromKey(r.tag_key), fields });
-      }
-      fields[r.field] = r.value;
-    }
-    return rows;
+    const segments = this.stmt.segmentsInRange.iterate(family, from, to) as Iterable<{ bucket: number; partials: string }>;
+    return rowsFromSegments(family, from, grouping, segments);
   }
 
   listAlerts(filter: AlertFilter): { items: Alert[]; nextCursor: string | null } {
