@@ -12,11 +12,12 @@ import type { PartialRow } from './kpis/query.js';
 export type LogEntry =
   | { kind: 'events'; channel: string; now: number; idleAfter: boolean; events: HuitianEvent[] }
   /**
-   * The same, for events that came as NDJSON: the text as received, whose lines that decode
-   * are the events, in order. Keeping the text spares encoding every event again (the
-   * largest cost of a commit at ingest rates); a restart decodes it again (decodeNdjson).
+   * The same, for events that came as NDJSON: the text as received (or its UTF-8 bytes),
+   * whose lines that decode are the events, in order. Keeping the text spares encoding
+   * every event again (the largest cost of a commit at ingest rates); a restart decodes
+   * it again (decodeNdjson).
    */
-  | { kind: 'events-ndjson'; channel: string; now: number; idleAfter: boolean; ndjson: string }
+  | { kind: 'events-ndjson'; channel: string; now: number; idleAfter: boolean; ndjson: string | Uint8Array }
   | { kind: 'tick'; now: number }
   | { kind: 'idle'; channel: string; now: number }
   | { kind: 'register-channel'; channel: string; now: number }

@@ -39,14 +39,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  // Bodies are read as text: ingest decodes each record itself, so one bad record is
-  // one rejection instead of a failed request; other routes parse JSON here.
+  // Ingest gets the body as bytes and decodes each record itself, so one bad record is one
+  // rejection instead of a failed request (and the bytes go into the recovery log as they
+  // came); other routes parse JSON here.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser([...INGEST_CONTENT_TYPES], { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser([...INGEST_CONTENT_TYPES], { parseAs: 'buffer' }, (request, body, done) => {
     if (request.routeOptions.url === '/v1/events') return done(null, body);
-    if (body === '') return done(null, undefined);
+    const text = (body as Buffer).toString('utf8');
+    if (text === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(body as string));
+      done(null, JSON.parse(text));
     } catch (err) {
       done(new HuitianError('BODY_INVALID', { details: `invalid JSON (${(err as Error).message})` }), undefined);
     }

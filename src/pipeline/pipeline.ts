@@ -133,8 +133,8 @@ export class Pipeline {
     options: {
       idleAfter?: boolean;
       checkpoints?: ReadonlyArray<readonly [string, string]>;
-      /** NDJSON text whose lines that decode are exactly `candidates`, in order: logged as is. */
-      ndjson?: string;
+      /** NDJSON text (or its UTF-8 bytes) whose lines that decode are exactly `candidates`, in order: logged as is. */
+      ndjson?: string | Uint8Array;
     } = {},
   ): IngestReport {
     this.assertHealthy();
@@ -402,7 +402,8 @@ export function applyEntry(engine: Engine, entry: LogEntry): void {
       break;
     case 'events-ndjson': {
       const events: HuitianEvent[] = [];
-      decodeNdjson(entry.ndjson, (_index, _line, decoded) => {
+      const text = typeof entry.ndjson === 'string' ? entry.ndjson : Buffer.from(entry.ndjson.buffer, entry.ndjson.byteOffset, entry.ndjson.byteLength).toString('utf8');
+      decodeNdjson(text, (_index, _line, decoded) => {
         if (decoded.ok) events.push(decoded.event);
       });
       engine.ingest(events, entry.channel, entry.now, entry.idleAfter);

@@ -55,21 +55,30 @@ export class InvalidCursorError extends Error {}
 
 /**
  * A log entry as stored: JSON, except that NDJSON input is stored as a JSON header line
- * followed by the NDJSON text unchanged, so the largest entries are neither escaped on
- * the way in nor parsed twice on the way out. JSON.stringify never writes a raw newline,
- * so the first one ends the header.
+ * followed by the NDJSON unchanged — as a BLOB of the bytes received when it came as
+ * bytes — so the largest entries are neither escaped nor transcoded on the way in, nor
+ * parsed twice on the way out. JSON.stringify never writes a raw newline, so the first
+ * one ends the header.
  */
-export function encodeLogEntry(entry: LogEntry): string {
+export function encodeLogEntry(entry: LogEntry): string | Buffer {
   if (entry.kind !== 'events-ndjson') return JSON.stringify(entry);
   const { ndjson, ...header } = entry;
-  return `${JSON.stringify(header)}\n${ndjson}`;
+  if (typeof ndjson === 'string') return `${JSON.stringify(header)}\n${ndjson}`;
+  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ndjson]);
 }
 
-export function decodeLogEntry(text: string): LogEntry {
-  const newline = text.indexOf('\n');
-  if (newline < 0) return JSON.parse(text) as LogEntry;
-  const header = JSON.parse(text.slice(0, newline)) as Omit<Extract<LogEntry, { kind: 'events-ndjson' }>, 'ndjson'>;
-  return { ...header, ndjson: text.slice(newline + 1) };
+export function decodeLogEntry(stored: string | Uint8Array): LogEntry {
+  type Header = Omit<Extract<LogEntry, { kind: 'events-ndjson' }>, 'ndjson'>;
+  if (typeof stored !== 'string') {
+    const bytes = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
+    const newline = bytes.indexOf(0x0a);
+    const header = JSON.parse(bytes.subarray(0, newline).toString('utf8')) as Header;
+    return { ...header, ndjson: bytes.subarray(newline + 1) };
+  }
+  const newline = stored.indexOf('\n');
+  if (newline < 0) return JSON.parse(stored) as LogEntry;
+  const header = JSON.parse(stored.slice(0, newline)) as Header;
+  return { ...header, ndjson: stored.slice(newline + 1) };
 }
 
 export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
@@ -168,7 +177,7 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
     return {
       snapshot,
       log: (function* () {
-        for (const r of read.iterate() as Iterable<{ seq: number; entry: string }>) {
+        for (const r of read.iterate() as Iterable<{ seq: number; entry: string | Buffer }>) {
           yield { seq: r.seq, entry: decodeLogEntry(r.entry) };
         }
       })(),

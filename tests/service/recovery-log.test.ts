@@ -1,7 +1,7 @@
 /**
- * The recovery log keeps an NDJSON request as received (a JSON header line, then the text)
- * instead of re-encoding its events; a restart decodes it again. Other entries stay JSON,
- * and logs written before this format still read.
+ * The recovery log keeps an NDJSON request as received (a JSON header line, then the text
+ * or the bytes) instead of re-encoding its events; a restart decodes it again. Other
+ * entries stay JSON, and logs written before this format still read.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ENGINE_CONFIG, Engine } from '../../src/engine/engine.js';
@@ -28,13 +28,16 @@ const ndjson = `${lines.join('\n')}\n`;
 
 describe('recovery log entries', () => {
   it('round-trip through their stored text, NDJSON kept as received', () => {
+    const bytes = Buffer.from(ndjson);
     const entries: LogEntry[] = [
       { kind: 'events-ndjson', channel: 'http', now: 5, idleAfter: true, ndjson },
+      { kind: 'events-ndjson', channel: 'http', now: 6, idleAfter: false, ndjson: bytes },
       { kind: 'tick', now: 7 },
       { kind: 'ack', alertId: 'al_1', by: '张伟\n值班', note: 'a\nb', now: 9 },
     ];
     for (const entry of entries) expect(decodeLogEntry(encodeLogEntry(entry))).toEqual(entry);
-    expect(encodeLogEntry(entries[0]!).endsWith(ndjson)).toBe(true);
+    expect(String(encodeLogEntry(entries[0]!)).endsWith(ndjson)).toBe(true);
+    expect(Buffer.from(encodeLogEntry(entries[1]!)).subarray(-bytes.length).equals(bytes)).toBe(true);
   });
 
   it('an NDJSON entry replays the same engine step as the decoded events would', () => {
@@ -46,6 +49,9 @@ describe('recovery log entries', () => {
     applyEntry(fromEvents, { kind: 'events', channel: 'http', now: 5, idleAfter: true, events });
     applyEntry(fromText, { kind: 'events-ndjson', channel: 'http', now: 5, idleAfter: true, ndjson });
     expect(fromText.snapshot()).toEqual(fromEvents.snapshot());
+    const fromBytes = new Engine(config);
+    applyEntry(fromBytes, { kind: 'events-ndjson', channel: 'http', now: 5, idleAfter: true, ndjson: Buffer.from(ndjson) });
+    expect(fromBytes.snapshot()).toEqual(fromEvents.snapshot());
   });
 
   it('are stored and read back by the store, old JSON entries included', () => {
@@ -55,10 +61,12 @@ describe('recovery log entries', () => {
       commit({ kind: 'tick', now: 1 });
       commit({ kind: 'events-ndjson', channel: 'http', now: 2, idleAfter: true, ndjson });
       store.db.prepare('INSERT INTO input_log (entry) VALUES (?)').run(JSON.stringify({ kind: 'idle', channel: 'http', now: 3 }));
+      commit({ kind: 'events-ndjson', channel: 'http', now: 4, idleAfter: true, ndjson: Buffer.from(ndjson) });
       expect([...store.recovery().log].map((e) => e.entry)).toEqual([
         { kind: 'tick', now: 1 },
         { kind: 'events-ndjson', channel: 'http', now: 2, idleAfter: true, ndjson },
         { kind: 'idle', channel: 'http', now: 3 },
+        { kind: 'events-ndjson', channel: 'http', now: 4, idleAfter: true, ndjson: Buffer.from(ndjson) },
       ]);
     } finally {
       store.close();

@@ -20,7 +20,8 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (request, reply) => {
-      const body = typeof request.body === 'string' ? request.body : '';
+      const bytes = Buffer.isBuffer(request.body) ? request.body : undefined;
+      const body = bytes === undefined ? '' : bytes.toString('utf8');
       let parsed: ParsedBody;
       try {
         parsed = parseIngestBody(body, request.headers['content-type'], request.headers);
@@ -33,7 +34,9 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
         const report = deps.pipeline.ingest('http', [], rejections, { idleAfter: true });
         return reply.code(400).send({ ...report, ...err.toBody() });
       }
-      const report = deps.pipeline.ingest('http', parsed.candidates, parsed.rejections, { idleAfter: true, ndjson: parsed.ndjson });
+      // An NDJSON body is logged as the bytes received: no re-encoding of a large text.
+      const ndjson = parsed.ndjson === undefined ? undefined : bytes;
+      const report = deps.pipeline.ingest('http', parsed.candidates, parsed.rejections, { idleAfter: true, ndjson });
       if (report.accepted > 0) await waitForSink(deps);
       if (report.accepted === 0 && report.duplicates === 0) {
         const error = new HuitianError('EVENTS_REJECTED');
