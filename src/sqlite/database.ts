@@ -81,10 +81,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX kpi_segments_by_bucket ON kpi_segments (family, bucket, seq);
   INSERT INTO kpi_segments (family, bucket, partials)
-    SELECT family, bucket, json_group_array(json_array(tag_key, json(fields)))
+    SELECT family, bucket, json_group_array(json_array(json(names), tag_key, json(vals)) ORDER BY tag_key)
     FROM (
-      SELECT family, bucket, tag_key, json_group_object(field, value) AS fields
-      FROM kpi_partials GROUP BY family, bucket, tag_key ORDER BY family, bucket, tag_key
+      SELECT family, bucket, tag_key, json_group_array(field ORDER BY field) AS names, json_group_array(value ORDER BY field) AS vals
+      FROM kpi_partials GROUP BY family, bucket, tag_key
     )
     GROUP BY family, bucket;
   DROP TABLE kpi_partials;

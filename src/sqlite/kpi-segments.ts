@@ -1,7 +1,7 @@
 /**
  * How the embedded store keeps KPI partials: in segments. A commit writes one row per
- * (family, bucket) it touched, holding that step's partials of the bucket as JSON
- * (`[[tagKey, fields], …]`); a read merges the segments of a range.
+ * (family, bucket) it touched, holding that step's partials of the bucket as JSON (see
+ * `Segment`); a read merges the segments of a range.
  *
  * Why not a row per (family, bucket, tags, field) updated in place, as before: gauges
  * write a partial per entity per minute, so a day of the benchmark stream (1,600 sensors
@@ -15,30 +15,56 @@
  * did; across buckets or tags the sums use SQLite's own algorithm for SUM() (Kahan–
  * Babuška–Neumaier), and rows come in the order SQLite's BINARY collation gives tag keys.
  */
-import { isMaxField, mergeFields, tagsFromKey, type Fields, type PartialDelta } from '../kpis/partials.js';
+import { isMaxField, mergeField, tagsFromKey, type Fields, type PartialDelta } from '../kpis/partials.js';
 import type { PartialRow } from '../kpis/query.js';
 import type { PartialGrouping } from '../ports.js';
 
 export interface Segment {
   family: string;
   bucket: number;
-  /** JSON of `[tagKey, fields][]`. */
+  /**
+   * JSON: `[group, …]`, a group being `[fieldNames, tagKey, values, tagKey, values, …]`:
+   * partials with the same field names share one list of them (a gauge's thousand
+   * partials of a minute all do), which halves the text to write and to parse.
+   */
   partials: string;
 }
 
+type Group = [string[], ...Array<string | number[]>];
+
 /** The segments of one commit: its partials grouped by (family, bucket), in first-seen order. */
 export function toSegments(partials: readonly PartialDelta[]): Segment[] {
-  const groups = new Map<string, { family: string; bucket: number; entries: Array<[string, Fields]> }>();
+  const segments = new Map<string, { family: string; bucket: number; groups: Group[] }>();
   for (const p of partials) {
     const key = `${p.family}|${p.bucket}`;
-    let group = groups.get(key);
-    if (group === undefined) {
-      group = { family: p.family, bucket: p.bucket, entries: [] };
-      groups.set(key, group);
+    let segment = segments.get(key);
+    if (segment === undefined) {
+      segment = { family: p.family, bucket: p.bucket, groups: [] };
+      segments.set(key, segment);
     }
-    group.entries.push([p.tagKey, p.fields]);
+    let group = segment.groups[segment.groups.length - 1];
+    const values = group === undefined ? undefined : valuesIn(p.fields, group[0]);
+    if (values === undefined) {
+      group = [Object.keys(p.fields)];
+      segment.groups.push(group);
+      group.push(p.tagKey, Object.values(p.fields));
+    } else {
+      group!.push(p.tagKey, values);
+    }
   }
-  return [...groups.values()].map((g) => ({ family: g.family, bucket: g.bucket, partials: JSON.stringify(g.entries) }));
+  return [...segments.values()].map((s) => ({ family: s.family, bucket: s.bucket, partials: JSON.stringify(s.groups) }));
+}
+
+/** The values of `fields` when its names are exactly `names`, in that order; else undefined. */
+function valuesIn(fields: Readonly<Fields>, names: readonly string[]): number[] | undefined {
+  const values: number[] = [];
+  let i = 0;
+  for (const name in fields) {
+    if (names[i] !== name) return undefined;
+    values.push(fields[name]!);
+    i++;
+  }
+  return i === names.length ? values : undefined;
 }
 
 /**
@@ -49,10 +75,24 @@ export class BucketMerger {
   readonly byTag = new Map<string, Fields>();
 
   add(segmentJson: string): void {
-    for (const [tagKey, fields] of JSON.parse(segmentJson) as Array<[string, Fields]>) {
-      const held = this.byTag.get(tagKey);
-      if (held === undefined) this.byTag.set(tagKey, fields);
-      else mergeFields(held, fields);
+    for (const group of JSON.parse(segmentJson) as Group[]) {
+      const names = group[0];
+      for (let i = 1; i < group.length; i += 2) {
+        const tagKey = group[i] as string;
+        const values = group[i + 1] as number[];
+        const held = this.byTag.get(tagKey);
+        if (held === undefined) {
+          const fields: Fields = {};
+          for (let j = 0; j < names.length; j++) fields[names[j]!] = values[j]!;
+          this.byTag.set(tagKey, fields);
+        } else {
+          for (let j = 0; j < names.length; j++) {
+            const name = names[j]!;
+            const prev = held[name];
+            held[name] = prev === undefined ? values[j]! : mergeField(name, prev, values[j]!);
+          }
+        }
+      }
     }
   }
 }
