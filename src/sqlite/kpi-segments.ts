@@ -32,39 +32,77 @@ export interface Segment {
 
 type Group = [string[], ...Array<string | number[]>];
 
-/** The segments of one commit: its partials grouped by (family, bucket), in first-seen order. */
-export function toSegments(partials: readonly PartialDelta[]): Segment[] {
-  const segments = new Map<string, { family: string; bucket: number; groups: Group[] }>();
-  for (const p of partials) {
-    const key = `${p.family}|${p.bucket}`;
-    let segment = segments.get(key);
-    if (segment === undefined) {
-      segment = { family: p.family, bucket: p.bucket, groups: [] };
-      segments.set(key, segment);
-    }
-    let group = segment.groups[segment.groups.length - 1];
-    const values = group === undefined ? undefined : valuesIn(p.fields, group[0]);
-    if (values === undefined) {
-      group = [Object.keys(p.fields)];
-      segment.groups.push(group);
-      group.push(p.tagKey, Object.values(p.fields));
-    } else {
-      group!.push(p.tagKey, values);
-    }
-  }
-  return [...segments.values()].map((s) => ({ family: s.family, bucket: s.bucket, partials: JSON.stringify(s.groups) }));
+interface SegmentText {
+  family: string;
+  bucket: number;
+  /** The JSON so far, without the closing brackets. */
+  text: string;
+  /** Field names of the open group. */
+  names: string[] | null;
 }
 
-/** The values of `fields` when its names are exactly `names`, in that order; else undefined. */
-function valuesIn(fields: Readonly<Fields>, names: readonly string[]): number[] | undefined {
-  const values: number[] = [];
+/**
+ * The segments of one commit: its partials grouped by (family, bucket), in first-seen order.
+ * The JSON is written by hand (a gauge minute is a thousand partials; building arrays for
+ * JSON.stringify cost more than the text), the same text JSON.stringify would give.
+ */
+export function toSegments(partials: readonly PartialDelta[]): Segment[] {
+  const segments: SegmentText[] = [];
+  const byFamily = new Map<string, Map<number, SegmentText>>();
+  let last: SegmentText | undefined;
+  for (const p of partials) {
+    let segment = last;
+    if (segment === undefined || segment.family !== p.family || segment.bucket !== p.bucket) {
+      let byBucket = byFamily.get(p.family);
+      if (byBucket === undefined) {
+        byBucket = new Map();
+        byFamily.set(p.family, byBucket);
+      }
+      segment = byBucket.get(p.bucket);
+      if (segment === undefined) {
+        segment = { family: p.family, bucket: p.bucket, text: '[', names: null };
+        byBucket.set(p.bucket, segment);
+        segments.push(segment);
+      }
+      last = segment;
+    }
+    const values = segment.names === null ? undefined : valuesText(p.fields, segment.names);
+    if (values === undefined) {
+      const names = Object.keys(p.fields);
+      segment.text += `${segment.names === null ? '' : '],'}[${JSON.stringify(names)},${tagJson(p.tagKey)},${valuesText(p.fields, names)!}`;
+      segment.names = names;
+    } else {
+      segment.text += `,${tagJson(p.tagKey)},${values}`;
+    }
+  }
+  return segments.map((s) => ({ family: s.family, bucket: s.bucket, partials: `${s.text}]]` }));
+}
+
+/** `[v, …]` of `fields` when its names are exactly `names`, in that order; else undefined. */
+function valuesText(fields: Readonly<Fields>, names: readonly string[]): string | undefined {
+  let text = '[';
   let i = 0;
   for (const name in fields) {
     if (names[i] !== name) return undefined;
-    values.push(fields[name]!);
+    const v = fields[name]!;
+    // JSON.stringify writes a number as String does, and what is not finite as null.
+    text += `${i === 0 ? '' : ','}${Number.isFinite(v) ? String(v) : 'null'}`;
     i++;
   }
-  return i === names.length ? values : undefined;
+  return i === names.length ? `${text}]` : undefined;
+}
+
+/** JSON of a tag key, remembered: the same few thousand series come back every minute. */
+const tagJsonCache = new Map<string, string>();
+
+function tagJson(tagKey: string): string {
+  let json = tagJsonCache.get(tagKey);
+  if (json === undefined) {
+    if (tagJsonCache.size >= 100_000) tagJsonCache.clear();
+    json = JSON.stringify(tagKey);
+    tagJsonCache.set(tagKey, json);
+  }
+  return json;
 }
 
 /**

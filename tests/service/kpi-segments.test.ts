@@ -5,12 +5,13 @@
  * BINARY collation. A data file of the earlier layout is migrated on open.
  */
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seriesOf, type PartialDelta } from '../../src/kpis/partials.js';
 import { DB_FILE, MIGRATIONS, openDatabase } from '../../src/sqlite/database.js';
 import { EmbeddedStore } from '../../src/sqlite/embedded-store.js';
-import { compareUtf8 } from '../../src/sqlite/kpi-segments.js';
+import { compareUtf8, toSegments } from '../../src/sqlite/kpi-segments.js';
 import type { PartialGrouping } from '../../src/ports.js';
 import { tempDir, useServiceCleanup } from '../helpers/service.js';
 
@@ -117,6 +118,36 @@ describe('KPI segments', () => {
     } finally {
       store.close();
     }
+  });
+
+  it('writes segments as JSON.stringify would write them', () => {
+    /** The plain encoding: partials grouped by (family, bucket), runs of equal field names sharing them. */
+    const reference = (partials: readonly PartialDelta[]) => {
+      const segments = new Map<string, { family: string; bucket: number; groups: unknown[][] }>();
+      for (const p of partials) {
+        const key = JSON.stringify([p.family, p.bucket]);
+        if (!segments.has(key)) segments.set(key, { family: p.family, bucket: p.bucket, groups: [] });
+        const groups = segments.get(key)!.groups;
+        const names = Object.keys(p.fields);
+        const open = groups[groups.length - 1];
+        if (open === undefined || JSON.stringify(open[0]) !== JSON.stringify(names)) groups.push([names]);
+        groups[groups.length - 1]!.push(p.tagKey, Object.values(p.fields));
+      }
+      return [...segments.values()].map((s) => ({ family: s.family, bucket: s.bucket, partials: JSON.stringify(s.groups) }));
+    };
+    const partial = fc.record({
+      family: fc.constantFrom('waterlogging', 'fire_response'),
+      bucket: fc.constantFrom(T, T + M),
+      tagKey: fc.string(),
+      fields: fc.dictionary(fc.constantFrom('covered', 'missed', 'max_depth_cm', 'rt_le_5', 'x'), fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer()), { maxKeys: 3 }),
+    });
+    fc.assert(
+      fc.property(fc.array(partial, { maxLength: 12 }), (list) => {
+        const partials = list.map((p) => ({ ...p, tags: {} }));
+        expect(toSegments(partials)).toEqual(reference(partials));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('orders text as SQLite BINARY does: by code point', () => {
