@@ -104,6 +104,7 @@ export function table(r: Results): string {
     `engine: ${int(d.inProcess.engine.accepted)} accepted, ${int(d.inProcess.engine.duplicates)} duplicates, ${int(d.inProcess.engine.late)} late, ${int(d.inProcess.decodeRejected)} invalid; ${int(d.inProcess.partials)} KPI partials, ${int(d.inProcess.alertChanges)} alert transitions`,
     `http: ${int(d.http.requests)} POSTs of ${int(s.batchLines)} NDJSON lines in ${d.http.seconds.toFixed(1)} s on one keep-alive connection; server RSS at the end ${int(d.http.serverRssMb)} MB`,
     `alert latency: ${d.alertLatency.crossings} crossings, ${d.alertLatency.load}; p50 ${d.alertLatency.p50.toFixed(1)} ms, max ${d.alertLatency.max.toFixed(1)} ms`,
+    `alert latency under ${d.alertLatencyLightLoad.load}: p99 ${d.alertLatencyLightLoad.alert_latency_ms_p99.toFixed(1)} ms, p50 ${d.alertLatencyLightLoad.p50.toFixed(1)} ms, max ${d.alertLatencyLightLoad.max.toFixed(1)} ms (${int(d.alertLatencyLightLoad.backgroundEvents)} background readings)`,
     `memory: ${int(d.memory.entities)} entities (${int(d.memory.stats.waterloggingPoints)} sensors, ${int(d.memory.stats.parkingLots)} lots, ${int(d.memory.stats.pendingIncidents)} open incidents) from ${int(d.memory.events)} events; heap ${int(d.memory.heapUsedMb)} MB; the same process before ingesting: ${int(d.memory.baselineRssMb)} MB`,
   ].join('\n');
 }
@@ -117,6 +118,8 @@ async function main(): Promise<void> {
     serverNodeFlags: cli.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cli.cpuProfDir}`],
     progress: (l) => process.stderr.write(`${l}\n`),
   });
+  const args = process.argv.slice(2);
+  results.command = `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
   const json = `${JSON.stringify(results, null, 2)}\n`;
   if (cli.out !== undefined) writeFileSync(cli.out, json);
   process.stdout.write(cli.json ? json : `${table(results)}\n`);

@@ -18,6 +18,8 @@ export interface SuiteOptions {
   /** Use only the first N lines of the stream. */
   maxEvents: number;
   crossings: number;
+  /** Background readings per second during the second latency measurement. */
+  backgroundEps: number;
   entities: number;
   /** Node flags for the server child processes (e.g. --cpu-prof). */
   serverNodeFlags: string[];
@@ -31,6 +33,7 @@ export const DEFAULT_OPTIONS: SuiteOptions = {
   batchLines: 5000,
   maxEvents: Number.POSITIVE_INFINITY,
   crossings: 200,
+  backgroundEps: 10_000,
   entities: 100_000,
   serverNodeFlags: [],
   progress: () => {},
@@ -60,7 +63,11 @@ export interface Results {
   http_eps: number;
   alert_latency_ms_p99: number;
   rss_mb_100k_entities: number;
+  /** Extra: the same latency while another client posts readings (see details). */
+  alert_latency_ms_p99_light_load: number;
   date: string;
+  /** How this run was started. */
+  command?: string;
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string; arch: string };
   stream: StreamSpec & { events: number; bytes: number; batchLines: number };
   targets: Record<TargetName, TargetRule & { ok: boolean }>;
@@ -68,6 +75,7 @@ export interface Results {
     inProcess: Omit<InProcessResult, 'json_parse_eps' | 'decode_eps' | 'engine_eps' | 'engine_ratio'>;
     http: HttpResult;
     alertLatency: LatencyResult & { load: string };
+    alertLatencyLightLoad: LatencyResult & { load: string };
     memory: MemoryResult;
   };
 }
@@ -104,8 +112,10 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Res
   const http = await measureHttp(batches, inProcess.engine.accepted, o.serverNodeFlags);
   say(`http: ${http.requests} requests in ${http.seconds.toFixed(1)} s`);
 
-  say(`alert latency: ${o.crossings} threshold crossings …`);
-  const latency = await measureAlertLatency(o.crossings, o.serverNodeFlags);
+  say(`alert latency: ${o.crossings} threshold crossings, idle server …`);
+  const latency = await measureAlertLatency({ crossings: o.crossings, backgroundEps: 0, nodeFlags: o.serverNodeFlags });
+  say(`alert latency: ${o.crossings} threshold crossings, ${o.backgroundEps} background events/s …`);
+  const loaded = await measureAlertLatency({ crossings: o.crossings, backgroundEps: o.backgroundEps, nodeFlags: o.serverNodeFlags });
 
   say(`memory: ${o.entities} entities in a child process …`);
   const memory = await measureMemory(o.entities);
@@ -120,11 +130,13 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Res
     alert_latency_ms_p99: latency.alert_latency_ms_p99,
     rss_mb_100k_entities: memory.rss_mb,
   };
+  const extras = { alert_latency_ms_p99_light_load: loaded.alert_latency_ms_p99 };
   const targets = Object.fromEntries(
     (Object.entries(TARGETS) as Array<[TargetName, TargetRule]>).map(([name, rule]) => [name, { ...rule, ok: meets(rule, figures[name]) }]),
   ) as Results['targets'];
   return {
     ...figures,
+    ...extras,
     date: new Date().toISOString(),
     machine: machine(),
     stream: { ...o.stream, events, bytes, batchLines: o.batchLines },
@@ -133,6 +145,7 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Res
       inProcess: inProcessDetails,
       http,
       alertLatency: { ...latency, load: 'idle: nothing else is sent to the server while the crossings are measured' },
+      alertLatencyLightLoad: { ...loaded, load: `light: another client posts ${o.backgroundEps} readings/s in batches of 100 meanwhile` },
       memory,
     },
   };
