@@ -86,10 +86,22 @@ export function seriesOf(family: string, tags: Tags): Series {
   return { family, tags, tagKey, id: `${family}|${tagKey}` };
 }
 
+/** A series' deltas in the current step, by ascending bucket. */
+interface SeriesSlot {
+  step: number;
+  deltas: PartialDelta[];
+}
+
 /** Collects the deltas of one engine step, merged per (family, bucket, tags), in the order first added. */
 export class PartialBuffer {
-  /** By bucket, then series: a step spans a few minutes, so few maps are made per step. */
-  private readonly byBucket = new Map<number, Map<string, PartialDelta>>();
+  /**
+   * Each series' deltas of the step, kept across steps (a slot of an earlier step counts
+   * as empty) so that the thousands of series a gauge samples every minute do not rebuild
+   * an index each step. Within a slot the buckets ascend, and gauges add them in that order:
+   * a new minute is an append, a repeat is found by binary search.
+   */
+  private readonly slots = new Map<string, SeriesSlot>();
+  private step = 0;
   private order: PartialDelta[] = [];
 
   add(family: string, bucket: number, tags: Tags, fields: Readonly<Fields>): void {
@@ -98,19 +110,34 @@ export class PartialBuffer {
 
   /** Like `add`, for a series made once; `fields` must be a fresh object, which the buffer keeps. */
   addTo(series: Series, bucket: number, fields: Fields): void {
-    let bySeries = this.byBucket.get(bucket);
-    if (bySeries === undefined) {
-      bySeries = new Map();
-      this.byBucket.set(bucket, bySeries);
+    let slot = this.slots.get(series.id);
+    if (slot === undefined) {
+      slot = { step: this.step, deltas: [] };
+      this.slots.set(series.id, slot);
+    } else if (slot.step !== this.step) {
+      slot.step = this.step;
+      slot.deltas = [];
     }
-    const existing = bySeries.get(series.id);
-    if (existing === undefined) {
-      const delta: PartialDelta = { family: series.family, bucket, tags: series.tags, tagKey: series.tagKey, fields };
-      bySeries.set(series.id, delta);
-      this.order.push(delta);
-    } else {
-      mergeFields(existing.fields, fields);
+    const deltas = slot.deltas;
+    let i = deltas.length;
+    if (i > 0 && deltas[i - 1]!.bucket >= bucket) {
+      let lo = 0;
+      let hi = i - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (deltas[mid]!.bucket < bucket) lo = mid + 1;
+        else hi = mid;
+      }
+      if (deltas[lo]!.bucket === bucket) {
+        mergeFields(deltas[lo]!.fields, fields);
+        return;
+      }
+      i = lo;
     }
+    const delta: PartialDelta = { family: series.family, bucket, tags: series.tags, tagKey: series.tagKey, fields };
+    if (i === deltas.length) deltas.push(delta);
+    else deltas.splice(i, 0, delta);
+    this.order.push(delta);
   }
 
   get size(): number {
@@ -120,7 +147,11 @@ export class PartialBuffer {
   drain(): PartialDelta[] {
     const all = this.order;
     this.order = [];
-    this.byBucket.clear();
+    this.step++;
+    // Series not heard from for a while would otherwise stay forever.
+    if (this.slots.size > 4 * all.length + 1024) {
+      for (const [id, slot] of this.slots) if (slot.step !== this.step - 1) this.slots.delete(id);
+    }
     return all;
   }
 }
