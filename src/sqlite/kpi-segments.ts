@@ -98,7 +98,7 @@ const tagJsonCache = new Map<string, string>();
 function tagJson(tagKey: string): string {
   let json = tagJsonCache.get(tagKey);
   if (json === undefined) {
-    if (tagJsonCache.size >= 100_000) tagJsonCache.clear();
+    if (tagJsonCache.size >= 16_384) tagJsonCache.clear();
     json = JSON.stringify(tagKey);
     tagJsonCache.set(tagKey, json);
   }
