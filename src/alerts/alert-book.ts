@@ -37,8 +37,38 @@ function slot(rule: string, entityId: string): string {
   return `${rule}\u0000${entityId}`;
 }
 
+/**
+ * Active alerts by rule, then entity. Rules ask for their entity's alert on every reading;
+ * two lookups by strings the caller already holds cost less than joining them into a new
+ * key, whose hash would be computed afresh each time.
+ */
+class SlotIndex {
+  private readonly byRule = new Map<string, Map<string, Alert>>();
+
+  get(rule: string, entityId: string): Alert | undefined {
+    return this.byRule.get(rule)?.get(entityId);
+  }
+
+  set(alert: Alert): void {
+    let byEntity = this.byRule.get(alert.rule);
+    if (byEntity === undefined) {
+      byEntity = new Map();
+      this.byRule.set(alert.rule, byEntity);
+    }
+    byEntity.set(alert.entityId, alert);
+  }
+
+  delete(alert: Alert): void {
+    this.byRule.get(alert.rule)?.delete(alert.entityId);
+  }
+
+  clear(): void {
+    this.byRule.clear();
+  }
+}
+
 export class AlertBook {
-  private readonly bySlot = new Map<string, Alert>();
+  private readonly bySlot = new SlotIndex();
   private readonly byId = new Map<string, Alert>();
   /**
    * Per slot, the opening time of its last resolved alert and how many alerts of that
@@ -55,7 +85,7 @@ export class AlertBook {
   }
 
   active(rule: string, entityId: string): Alert | undefined {
-    return this.bySlot.get(slot(rule, entityId));
+    return this.bySlot.get(rule, entityId);
   }
 
   get(id: string): Alert | undefined {
@@ -64,9 +94,9 @@ export class AlertBook {
 
   /** Opens the (rule, entity) alert, or escalates it when `severity` is worse. */
   raise(spec: RaiseSpec): void {
-    const key = slot(spec.rule, spec.entityId);
-    const existing = this.bySlot.get(key);
+    const existing = this.bySlot.get(spec.rule, spec.entityId);
     if (existing === undefined) {
+      const key = slot(spec.rule, spec.entityId);
       const previous = this.lastOpened.get(key);
       const repeat = previous !== undefined && previous[0] === spec.at ? previous[1] : 0;
       if (repeat > 0) this.lastOpened.set(key, [spec.at, repeat + 1]);
@@ -92,7 +122,7 @@ export class AlertBook {
         resolvedAt: null,
         history: [{ at: spec.at, action: 'opened', severity: spec.severity, by: spec.by, value: spec.value }],
       };
-      this.bySlot.set(slot(alert.rule, alert.entityId), alert);
+      this.bySlot.set(alert);
       this.byId.set(alert.id, alert);
       this.emit({ action: 'opened', alert: cloneAlert(alert) });
       return;
@@ -115,7 +145,7 @@ export class AlertBook {
 
   /** Resolves the (rule, entity) alert if one is active (a clearing reading, an arrival). */
   clear(rule: string, entityId: string, at: number, by: string, value: number | null = null, note?: string): void {
-    const alert = this.bySlot.get(slot(rule, entityId));
+    const alert = this.bySlot.get(rule, entityId);
     if (alert === undefined) return;
     this.finish(alert, at, by, note, value);
   }
@@ -149,7 +179,7 @@ export class AlertBook {
     if (value !== null) entry.value = value;
     alert.history.push(entry);
     const key = slot(alert.rule, alert.entityId);
-    this.bySlot.delete(key);
+    this.bySlot.delete(alert);
     this.byId.delete(alert.id);
     const previous = this.lastOpened.get(key);
     this.lastOpened.set(key, [alert.openedAt, previous !== undefined && previous[0] === alert.openedAt ? previous[1] : 1]);
@@ -182,7 +212,7 @@ export class AlertBook {
     this.byId.clear();
     for (const a of alerts) {
       const alert = cloneAlert(a);
-      this.bySlot.set(slot(alert.rule, alert.entityId), alert);
+      this.bySlot.set(alert);
       this.byId.set(alert.id, alert);
     }
   }

@@ -170,8 +170,7 @@ export class Engine {
     const wm = this.watermarks;
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
-      const key = DedupIndex.key(e.source, e.id);
-      if (this.dedup.has(key)) {
+      if (this.dedup.has(e.source, e.id)) {
         outcomes[i] = 'duplicate';
         this.counters.duplicates++;
         continue;
@@ -186,7 +185,7 @@ export class Engine {
         this.counters.future++;
         continue;
       }
-      this.dedup.add(key, e.time);
+      this.dedup.add(e.source, e.id, e.time);
       outcomes[i] = 'accepted';
       this.counters.accepted++;
       if (this.lastSampled === null && (this.earliestBeforeSampling === null || e.time < this.earliestBeforeSampling)) {

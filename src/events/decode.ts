@@ -4,8 +4,8 @@
  */
 import type { z } from 'zod';
 import { fastData } from './data-fast-path.js';
-import { parseRfc3339 } from './event-time.js';
-import { DATA_SCHEMAS, EVENT_TYPES, envelopeSchema, isEventType, RFC3339_PATTERN, type HuitianEvent } from './schemas.js';
+import { matchesRfc3339Pattern, parseRfc3339 } from './event-time.js';
+import { DATA_SCHEMAS, EVENT_TYPES, envelopeSchema, isEventType, type HuitianEvent } from './schemas.js';
 import { z as zod } from 'zod';
 
 export type Decoded = { ok: true; event: HuitianEvent } | { ok: false; reason: string; id?: string; type?: string };
@@ -63,15 +63,13 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): 
 // but it also turns off zod's compiled fast path, so it is only used once a parse failed.
 const REPORT_INPUT = { reportInput: true } as const;
 
-const TIME_FORMAT = new RegExp(RFC3339_PATTERN);
-
 // Consecutive events mostly share their time string (see parseRfc3339): the last one that
 // matched the pattern is not matched again.
 let lastGoodTime: string | undefined;
 
 function timeLooksValid(time: string): boolean {
   if (time === lastGoodTime) return true;
-  if (!TIME_FORMAT.test(time)) return false;
+  if (!matchesRfc3339Pattern(time)) return false;
   lastGoodTime = time;
   return true;
 }

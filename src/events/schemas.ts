@@ -128,8 +128,11 @@ export const DATA_SCHEMAS = {
 export type EventType = keyof typeof DATA_SCHEMAS;
 export const EVENT_TYPES = Object.keys(DATA_SCHEMAS) as EventType[];
 
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
+
 export function isEventType(type: string): type is EventType {
-  return Object.prototype.hasOwnProperty.call(DATA_SCHEMAS, type);
+  // A Set rather than hasOwnProperty: see CHECKS in data-fast-path.ts.
+  return EVENT_TYPE_SET.has(type);
 }
 
 /** The envelope attributes this service requires (CloudEvents makes `time` optional; we do not). */

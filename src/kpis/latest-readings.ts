@@ -34,6 +34,11 @@ export interface EntityReadings<V, M> {
   /** Latest reading applied at the last sample, if any. */
   current: Timed<V> | undefined;
   pending: Array<PendingReading<V, M>>;
+  /**
+   * What the gauge keeps with the entity between samples (its KPI series, its last
+   * fields): derived, so not part of a snapshot, and gone with the entity.
+   */
+  gauge?: unknown;
 }
 
 export interface ReadingsSnapshot<V, M> {
@@ -42,6 +47,7 @@ export interface ReadingsSnapshot<V, M> {
 
 export class LatestReadings<V, M extends object> {
   readonly entities = new Map<string, EntityReadings<V, M>>();
+  private readonly inMinute: Array<Timed<V>> = [];
 
   /**
    * Adds a reading with its metadata; fields the reading leaves undefined keep their
@@ -82,6 +88,9 @@ export class LatestReadings<V, M extends object> {
     visit: (entityId: string, entity: EntityReadings<V, M>, carriedIn: Timed<V> | undefined, inMinute: ReadonlyArray<Timed<V>>) => void,
   ): void {
     const minuteStart = boundary - 60_000;
+    // `inMinute` is only read during the visit, so one array serves every entity: a
+    // sample visits every entity every minute, and most have one reading or none.
+    const inMinute = this.inMinute;
     const empty: Array<Timed<V>> = [];
     for (const [entityId, entity] of this.entities) {
       if (entity.newestTime < boundary - STALE_ENTITY_MS) {
@@ -90,20 +99,24 @@ export class LatestReadings<V, M extends object> {
       }
       const pending = entity.pending;
       if (pending.length > 0 && pending[0]!.time < boundary) {
-        let n = 0;
+        let n = 1;
         while (n < pending.length && pending[n]!.time < boundary) n++;
-        const applied = pending.splice(0, n);
         // Readings before the minute (only after a skipped gap) just set the carried value.
         let carried = entity.current;
-        const inMinute: Array<Timed<V>> = [];
-        for (const r of applied) {
+        inMinute.length = 0;
+        for (let i = 0; i < n; i++) {
+          const r = pending[i]!;
           if (r.meta !== undefined) mergeMetaInto(entity.meta, r.meta);
           if (r.time < minuteStart) carried = r;
           else inMinute.push(r);
         }
-        const last = applied[applied.length - 1]!;
-        entity.current = { time: last.time, value: last.value };
+        const last = pending[n - 1]!;
+        if (n === pending.length) pending.length = 0;
+        else pending.splice(0, n);
+        // The reading itself becomes the current one (readings are never changed once added).
+        entity.current = last;
         visit(entityId, entity, carried, inMinute);
+        inMinute.length = 0;
       } else if (entity.current !== undefined) {
         visit(entityId, entity, entity.current, empty);
       }
@@ -111,7 +124,12 @@ export class LatestReadings<V, M extends object> {
   }
 
   snapshot(): ReadingsSnapshot<V, M> {
-    return { entities: [...this.entities.entries()].map(([k, e]) => [k, structuredClone(e)]) };
+    return {
+      entities: [...this.entities.entries()].map(([k, e]) => {
+        const { gauge: _derived, ...kept } = e;
+        return [k, structuredClone(kept)];
+      }),
+    };
   }
 
   restore(s: ReadingsSnapshot<V, M>): void {

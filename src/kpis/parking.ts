@@ -9,7 +9,7 @@ import type { EventOf } from '../events/schemas.js';
 import type { StepContext } from '../engine/step-context.js';
 import type { GaugeKpi } from './kpi-definition.js';
 import { LatestReadings, type ReadingsSnapshot } from './latest-readings.js';
-import { seriesOf, UNKNOWN, type Series } from './partials.js';
+import { seriesOf, UNKNOWN, type Fields, type Series } from './partials.js';
 
 export const PARKING_FAMILY = 'parking';
 
@@ -33,10 +33,15 @@ interface LotMeta {
   name?: string;
 }
 
+/** What the gauge keeps with a lot between samples. */
+interface LotGauge {
+  series: Series;
+  /** The fields of the lot's last sampled minute: the next minute shares them when nothing changed. */
+  fields: Fields | undefined;
+}
+
 export class ParkingGauge {
   private readonly readings = new LatestReadings<[occupied: number, capacity: number], LotMeta>();
-  /** Each lot's KPI series, made once (it goes with the lot when the lot is dropped). */
-  private readonly series = new WeakMap<object, Series>();
 
   get size(): number {
     return this.readings.entities.size;
@@ -52,12 +57,19 @@ export class ParkingGauge {
     this.readings.sample(boundary, (lotId, entity) => {
       const [occupied, capacity] = entity.current!.value;
       const district = entity.meta.district ?? UNKNOWN;
-      let series = this.series.get(entity);
-      if (series === undefined || series.tags.district !== district) {
-        series = seriesOf(PARKING_FAMILY, { district, lot: lotId });
-        this.series.set(entity, series);
+      let state = entity.gauge as LotGauge | undefined;
+      if (state === undefined || state.series.tags.district !== district) {
+        state = { series: seriesOf(PARKING_FAMILY, { district, lot: lotId }), fields: undefined };
+        entity.gauge = state;
       }
-      ctx.partials.addTo(series, bucket, { occupied, capacity });
+      // A lot that did not report this minute repeats the last minute's fields, sharing
+      // its object (the partial buffer never changes fields).
+      let fields = state.fields;
+      if (fields === undefined || fields.occupied !== occupied || fields.capacity !== capacity) {
+        fields = { occupied, capacity };
+        state.fields = fields;
+      }
+      ctx.partials.addTo(state.series, bucket, fields);
     });
   }
 

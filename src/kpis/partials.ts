@@ -79,15 +79,22 @@ export interface Series {
   readonly tagKey: string;
   /** family and tagKey together: the buffer's index. */
   readonly id: string;
+  /**
+   * The slot of the buffer that last took this series, kept here so that a gauge sampling
+   * thousands of series a minute finds each slot without a map lookup. Owned by the buffer.
+   */
+  slot: SeriesSlot | undefined;
 }
 
 export function seriesOf(family: string, tags: Tags): Series {
   const tagKey = tagKeyOf(tags);
-  return { family, tags, tagKey, id: `${family}|${tagKey}` };
+  return { family, tags, tagKey, id: `${family}|${tagKey}`, slot: undefined };
 }
 
 /** A series' deltas in the current step, by ascending bucket. */
-interface SeriesSlot {
+export interface SeriesSlot {
+  /** The buffer the slot belongs to; null once that buffer dropped it (a series then looks again). */
+  owner: PartialBuffer | null;
   step: number;
   deltas: PartialDelta[];
 }
@@ -108,13 +115,21 @@ export class PartialBuffer {
     this.addTo(seriesOf(family, tags), bucket, { ...fields });
   }
 
-  /** Like `add`, for a series made once; `fields` must be a fresh object, which the buffer keeps. */
+  /**
+   * Like `add`, for a series made once. The buffer keeps `fields` and never changes it,
+   * so a caller may pass one object for many minutes, but must not change it afterwards.
+   */
   addTo(series: Series, bucket: number, fields: Fields): void {
-    let slot = this.slots.get(series.id);
-    if (slot === undefined) {
-      slot = { step: this.step, deltas: [] };
-      this.slots.set(series.id, slot);
-    } else if (slot.step !== this.step) {
+    let slot = series.slot;
+    if (slot === undefined || slot.owner !== this) {
+      slot = this.slots.get(series.id);
+      if (slot === undefined) {
+        slot = { owner: this, step: this.step, deltas: [] };
+        this.slots.set(series.id, slot);
+      }
+      series.slot = slot;
+    }
+    if (slot.step !== this.step) {
       slot.step = this.step;
       slot.deltas = [];
     }
@@ -129,7 +144,10 @@ export class PartialBuffer {
         else hi = mid;
       }
       if (deltas[lo]!.bucket === bucket) {
-        mergeFields(deltas[lo]!.fields, fields);
+        // A merged copy: the fields a caller passed may be shared (a gauge hands the same
+        // object to every minute its value holds), so the buffer never changes them.
+        const found = deltas[lo]!;
+        found.fields = mergeFields({ ...found.fields }, fields);
         return;
       }
       i = lo;
@@ -150,7 +168,12 @@ export class PartialBuffer {
     this.step++;
     // Series not heard from for a while would otherwise stay forever.
     if (this.slots.size > 4 * all.length + 1024) {
-      for (const [id, slot] of this.slots) if (slot.step !== this.step - 1) this.slots.delete(id);
+      for (const [id, slot] of this.slots) {
+        if (slot.step !== this.step - 1) {
+          slot.owner = null;
+          this.slots.delete(id);
+        }
+      }
     }
     return all;
   }

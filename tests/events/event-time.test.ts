@@ -1,7 +1,8 @@
 /** RFC 3339 event times with a mandatory offset: every field checked, nothing rolled over. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatRfc3339, parseRfc3339 } from '../../src/events/event-time.js';
+import { formatRfc3339, matchesRfc3339Pattern, parseRfc3339 } from '../../src/events/event-time.js';
+import { RFC3339_PATTERN } from '../../src/events/schemas.js';
 
 describe('parseRfc3339', () => {
   const valid: Array<[string, number]> = [
@@ -76,5 +77,53 @@ describe('formatRfc3339', () => {
     const t = Date.UTC(2026, 6, 21, 0, 15, 0, 250);
     expect(formatRfc3339(t)).toBe('2026-07-21T00:15:00.250Z');
     expect(parseRfc3339(formatRfc3339(t))).toBe(t);
+  });
+});
+
+describe('matchesRfc3339Pattern', () => {
+  const pattern = new RegExp(RFC3339_PATTERN);
+  const samples = [
+    '2026-07-21T08:15:00+08:00',
+    '2026-07-21 08:15:00Z',
+    '2026-07-21t08:15:00.123456789z',
+    '2026-02-30T24:60:61+24:99', // the shape only: values are checked by the parser
+    '2026-07-21T08:15:00.1234567890Z',
+    '2026-07-21T08:15:00.Z',
+    '2026-07-21T08:15:00+0800',
+    '2026-07-21T08:15:00',
+    '2026-07-21T08:15Z',
+    '２０２６-07-21T08:15:00Z',
+    '',
+  ];
+  for (const text of samples) {
+    it(`agrees with the schema's pattern on ${JSON.stringify(text)}`, () => expect(matchesRfc3339Pattern(text)).toBe(pattern.test(text)));
+  }
+
+  it("agrees with the schema's pattern on timestamps with one character changed, dropped or added", () => {
+    const alphabet = '0123456789-:.+TtZz x９';
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...samples.slice(0, 3)),
+        fc.nat(),
+        fc.constantFrom(...alphabet),
+        fc.constantFrom('replace', 'delete', 'insert'),
+        (base, at, ch, edit) => {
+          const i = at % (base.length + 1);
+          const text =
+            edit === 'replace' ? base.slice(0, i) + ch + base.slice(i + 1) : edit === 'delete' ? base.slice(0, i) + base.slice(i + 1) : base.slice(0, i) + ch + base.slice(i);
+          expect(matchesRfc3339Pattern(text)).toBe(pattern.test(text));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("agrees with the schema's pattern on arbitrary strings", () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), (text) => {
+        expect(matchesRfc3339Pattern(text)).toBe(pattern.test(text));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

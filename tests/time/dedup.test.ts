@@ -8,49 +8,72 @@ const MIN = 60_000;
 describe('DedupIndex', () => {
   it('identifies an event by source and id together', () => {
     const d = new DedupIndex(15 * MIN);
-    d.add(DedupIndex.key('/sensors/a', 'e-1'), T);
-    expect(d.has(DedupIndex.key('/sensors/a', 'e-1'))).toBe(true);
-    expect(d.has(DedupIndex.key('/sensors/b', 'e-1'))).toBe(false);
-    expect(d.has(DedupIndex.key('/sensors/a', 'e-2'))).toBe(false);
+    d.add('/sensors/a', 'e-1', T);
+    expect(d.has('/sensors/a', 'e-1')).toBe(true);
+    expect(d.has('/sensors/b', 'e-1')).toBe(false);
+    expect(d.has('/sensors/a', 'e-2')).toBe(false);
   });
 
-  it('keys cannot collide by concatenation', () => {
+  it('cannot be fooled by concatenation', () => {
+    const d = new DedupIndex(15 * MIN);
+    d.add('/a', 'b/c', T);
+    d.add('ab', 'c', T);
+    expect(d.has('/a/b', 'c')).toBe(false);
+    expect(d.has('a', 'bc')).toBe(false);
     expect(DedupIndex.key('/a', 'b/c')).not.toBe(DedupIndex.key('/a/b', 'c'));
     expect(DedupIndex.key('ab', 'c')).not.toBe(DedupIndex.key('a', 'bc'));
   });
 
-  it('forgets the keys of minutes wholly older than watermark − retention, and no others', () => {
+  it('restores a snapshot that lists a key twice as one key', () => {
     const d = new DedupIndex(15 * MIN);
-    d.add('k-old', T + 10_000); // minute [T, T+1m)
-    d.add('k-next', T + MIN); // minute [T+1m, T+2m)
-    expect(d.size).toBe(2);
-    d.prune(T + 16 * MIN - 1); // horizon T+1m−1ms: minute T not yet wholly older
-    expect(d.size).toBe(2);
-    d.prune(T + 16 * MIN); // horizon T+1m
-    expect(d.has('k-old')).toBe(false);
-    expect(d.has('k-next')).toBe(true);
+    d.restore({ buckets: [[T, [DedupIndex.key('s', 'k')]], [T + MIN, [DedupIndex.key('s', 'k')]]] });
     expect(d.size).toBe(1);
+    expect(d.has('s', 'k')).toBe(true);
     d.prune(T + 17 * MIN);
     expect(d.size).toBe(0);
+    expect(d.has('s', 'k')).toBe(false);
+  });
+
+  it('forgets the keys of minutes wholly older than watermark − retention, and no others', () => {
+    const d = new DedupIndex(15 * MIN);
+    d.add('s', 'k-old', T + 10_000); // minute [T, T+1m)
+    d.add('s', 'k-next', T + MIN); // minute [T+1m, T+2m)
+    d.add('other', 'k-old', T + MIN);
+    expect(d.size).toBe(3);
+    d.prune(T + 16 * MIN - 1); // horizon T+1m−1ms: minute T not yet wholly older
+    expect(d.size).toBe(3);
+    d.prune(T + 16 * MIN); // horizon T+1m
+    expect(d.has('s', 'k-old')).toBe(false);
+    expect(d.has('s', 'k-next')).toBe(true);
+    expect(d.has('other', 'k-old')).toBe(true);
+    expect(d.size).toBe(2);
+    d.prune(T + 17 * MIN);
+    expect(d.size).toBe(0);
+    expect(d.has('s', 'k-next')).toBe(false);
   });
 
   it('prune with no watermark yet keeps everything', () => {
     const d = new DedupIndex(0);
-    d.add('k', T);
+    d.add('s', 'k', T);
     d.prune(Number.NEGATIVE_INFINITY);
-    expect(d.has('k')).toBe(true);
+    expect(d.has('s', 'k')).toBe(true);
   });
 
-  it('survives a JSON round trip of its snapshot', () => {
+  it('survives a JSON round trip of its snapshot, in the joined-key format earlier snapshots have', () => {
     const d = new DedupIndex(MIN);
-    d.add('a', T);
-    d.add('b', T + MIN);
+    d.add('/s', 'a', T);
+    d.add('/s', 'b', T + MIN);
+    const snapshot = JSON.parse(JSON.stringify(d.snapshot()));
+    expect(snapshot.buckets).toEqual([
+      [T, [DedupIndex.key('/s', 'a')]],
+      [T + MIN, [DedupIndex.key('/s', 'b')]],
+    ]);
     const copy = new DedupIndex(MIN);
-    copy.restore(JSON.parse(JSON.stringify(d.snapshot())));
+    copy.restore(snapshot);
     expect(copy.size).toBe(2);
-    expect(copy.has('a')).toBe(true);
+    expect(copy.has('/s', 'a')).toBe(true);
     copy.prune(T + 2 * MIN);
-    expect(copy.has('a')).toBe(false);
-    expect(copy.has('b')).toBe(true);
+    expect(copy.has('/s', 'a')).toBe(false);
+    expect(copy.has('/s', 'b')).toBe(true);
   });
 });
