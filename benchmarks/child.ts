@@ -17,7 +17,9 @@ export function forkChild(name: string, options: ChildOptions = {}): ChildProces
   const here = fileURLToPath(import.meta.url);
   const ext = extname(here);
   const file = join(dirname(here), `${name}${ext}`);
-  const flags = [...(ext === '.ts' ? ['--import', 'tsx'] : []), ...(options.nodeFlags ?? [])];
+  // The heap tuning the benchmark runs with (npm run bench) is the service's, so children get it too.
+  const heapFlags = process.execArgv.filter((f) => f.startsWith('--max-semi-space-size'));
+  const flags = [...(ext === '.ts' ? ['--import', 'tsx'] : []), ...heapFlags, ...(options.nodeFlags ?? [])];
   return fork(file, options.args ?? [], { execArgv: flags, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
