@@ -39,6 +39,15 @@ export interface EntityReadings<V, M> {
    * fields): derived, so not part of a snapshot, and gone with the entity.
    */
   gauge?: unknown;
+  /**
+   * Derived, not snapshotted: the metadata object of the last reading added, which the
+   * next reading with equal metadata shares (a sensor repeats its district and name in
+   * every reading), and the objects last merged into `newestMeta` and `meta`: merging the
+   * same object twice in a row changes nothing, so it is skipped.
+   */
+  lastMeta?: M;
+  newestMerged?: M;
+  merged?: M;
 }
 
 export interface ReadingsSnapshot<V, M> {
@@ -47,7 +56,11 @@ export interface ReadingsSnapshot<V, M> {
 
 export class LatestReadings<V, M extends object> {
   readonly entities = new Map<string, EntityReadings<V, M>>();
-  private readonly inMinute: Array<Timed<V>> = [];
+  /** The one reading inside a minute, the common case, passed without a new array. */
+  private readonly oneInMinute: Array<Timed<V>> = [];
+
+  /** `sameMeta`: whether two readings' metadata are equal, field by field. */
+  constructor(private readonly sameMeta: (a: M, b: M) => boolean) {}
 
   /**
    * Adds a reading with its metadata; fields the reading leaves undefined keep their
@@ -58,13 +71,18 @@ export class LatestReadings<V, M extends object> {
     let entity = this.entities.get(entityId);
     if (entity === undefined) {
       // `meta` starts empty and is filled by the first sample that applies a reading.
-      entity = { meta: {} as M, newestMeta: { ...meta }, newestTime: time, current: undefined, pending: [{ time, value, meta }] };
+      entity = { meta: {} as M, newestMeta: { ...meta }, newestTime: time, current: undefined, pending: [{ time, value, meta }], lastMeta: meta, newestMerged: meta };
       this.entities.set(entityId, entity);
       return;
     }
+    if (entity.lastMeta !== undefined && this.sameMeta(entity.lastMeta, meta)) meta = entity.lastMeta;
+    else entity.lastMeta = meta;
     if (time >= entity.newestTime) {
       entity.newestTime = time;
-      mergeMetaInto(entity.newestMeta, meta);
+      if (meta !== entity.newestMerged) {
+        mergeMetaInto(entity.newestMeta, meta);
+        entity.newestMerged = meta;
+      }
     }
     const pending = entity.pending;
     // In-order arrival is the common case: append. Otherwise insert after equal times,
@@ -88,9 +106,7 @@ export class LatestReadings<V, M extends object> {
     visit: (entityId: string, entity: EntityReadings<V, M>, carriedIn: Timed<V> | undefined, inMinute: ReadonlyArray<Timed<V>>) => void,
   ): void {
     const minuteStart = boundary - 60_000;
-    // `inMinute` is only read during the visit, so one array serves every entity: a
-    // sample visits every entity every minute, and most have one reading or none.
-    const inMinute = this.inMinute;
+    const one = this.oneInMinute;
     const empty: Array<Timed<V>> = [];
     for (const [entityId, entity] of this.entities) {
       if (entity.newestTime < boundary - STALE_ENTITY_MS) {
@@ -103,20 +119,31 @@ export class LatestReadings<V, M extends object> {
         while (n < pending.length && pending[n]!.time < boundary) n++;
         // Readings before the minute (only after a skipped gap) just set the carried value.
         let carried = entity.current;
-        inMinute.length = 0;
+        let inMinute: Array<Timed<V>> = empty;
         for (let i = 0; i < n; i++) {
           const r = pending[i]!;
-          if (r.meta !== undefined) mergeMetaInto(entity.meta, r.meta);
-          if (r.time < minuteStart) carried = r;
-          else inMinute.push(r);
+          if (r.meta !== undefined && r.meta !== entity.merged) {
+            mergeMetaInto(entity.meta, r.meta);
+            entity.merged = r.meta;
+          }
+          if (r.time < minuteStart) {
+            carried = r;
+          } else if (inMinute === empty) {
+            // `one` is only read during the visit; most minutes have a single reading.
+            one[0] = r;
+            inMinute = one;
+          } else {
+            if (inMinute === one) inMinute = [one[0]!];
+            inMinute.push(r);
+          }
         }
         const last = pending[n - 1]!;
-        if (n === pending.length) pending.length = 0;
+        // A new array rather than `length = 0`, which is a runtime call in V8.
+        if (n === pending.length) entity.pending = [];
         else pending.splice(0, n);
         // The reading itself becomes the current one (readings are never changed once added).
         entity.current = last;
         visit(entityId, entity, carried, inMinute);
-        inMinute.length = 0;
       } else if (entity.current !== undefined) {
         visit(entityId, entity, entity.current, empty);
       }
@@ -126,7 +153,7 @@ export class LatestReadings<V, M extends object> {
   snapshot(): ReadingsSnapshot<V, M> {
     return {
       entities: [...this.entities.entries()].map(([k, e]) => {
-        const { gauge: _derived, ...kept } = e;
+        const { gauge: _gauge, lastMeta: _last, newestMerged: _newest, merged: _merged, ...kept } = e;
         return [k, structuredClone(kept)];
       }),
     };

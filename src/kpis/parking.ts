@@ -41,7 +41,7 @@ interface LotGauge {
 }
 
 export class ParkingGauge {
-  private readonly readings = new LatestReadings<[occupied: number, capacity: number], LotMeta>();
+  private readonly readings = new LatestReadings<[occupied: number, capacity: number], LotMeta>((a, b) => a.district === b.district && a.name === b.name);
 
   get size(): number {
     return this.readings.entities.size;

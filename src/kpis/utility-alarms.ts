@@ -39,7 +39,7 @@ interface Group {
 }
 
 export class UtilityAlarmsGauge {
-  private readonly alarms = new LatestReadings<boolean, AlarmMeta>();
+  private readonly alarms = new LatestReadings<boolean, AlarmMeta>((a, b) => a.network === b.network && a.district === b.district);
 
   onAlarm(e: EventOf<'huitian.utility.alarm'>): void {
     const d = e.data;

@@ -60,7 +60,7 @@ interface PointGauge {
 }
 
 export class WaterloggingGauge {
-  private readonly readings = new LatestReadings<number, PointMeta>();
+  private readonly readings = new LatestReadings<number, PointMeta>((a, b) => a.district === b.district && a.name === b.name);
 
   get size(): number {
     return this.readings.entities.size;

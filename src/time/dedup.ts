@@ -6,30 +6,52 @@
  * that is late anyway, so forgetting its key cannot let a duplicate be counted twice;
  * it only changes the reason it is refused from `duplicate` to `late`.
  *
- * Ids are held per source (a map of sets) rather than as one joined string: a joined key
- * is a new string per event whose hash must be computed afresh, which was the index's
- * main cost; a source string is hashed once and its set looked up by identity.
+ * The index is an open-addressing hash table over typed arrays rather than a `Set` of
+ * joined keys: every event is looked up, added and later forgotten, and with a `Set` the
+ * joined key was a new string per event, hashed by V8 and then kept in a hash table whose
+ * entries are spread across the heap — the engine's largest cost after JSON.parse. Here
+ * a source becomes a small number once, the id is hashed once (FNV-1a over its UTF-16
+ * code units), and a lookup compares stored hashes before it compares any string.
  */
 
 const MINUTE = 60_000;
+const EMPTY = 0;
+const TOMBSTONE = -1;
 
 export interface DedupSnapshot {
   /** Per minute, the keys `source + "\0" + id` (the format `DedupIndex.key` makes). */
   buckets: Array<[number, string[]]>;
 }
 
+function hashId(id: string, sourceNumber: number): number {
+  let h = (0x811c9dc5 ^ sourceNumber) | 0;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h;
+}
+
 export class DedupIndex {
-  private readonly bySource = new Map<string, Set<string>>();
-  /** Per minute, sources and ids alternating: source, id, source, id… */
-  private readonly buckets = new Map<number, string[]>();
-  private oldestBucket = Number.POSITIVE_INFINITY;
-  private count = 0;
-  /** The last source looked up, and its set: consecutive events mostly share a source. */
+  /** Source → its number; numbers of sources no longer used are not reused (a source is a few bytes). */
+  private readonly sourceNumbers = new Map<string, number>();
+  private readonly sources: string[] = [];
   private lastSource: string | undefined;
-  private lastSet: Set<string> | undefined;
-  /** The minute last added to, and its keys: consecutive events mostly share a minute. */
+  private lastSourceNumber = -1;
+
+  // Entries, by entry number: the id, its source number and hash. Freed numbers are reused.
+  private ids: Array<string | undefined> = [];
+  private entrySource = new Int32Array(1024);
+  private entryHash = new Int32Array(1024);
+  private readonly freeEntries: number[] = [];
+
+  /** Open-addressing table: entry number + 1, EMPTY, or TOMBSTONE; linear probing. */
+  private slots = new Int32Array(4096);
+  private used = 0; // live entries + tombstones in `slots`
+  private count = 0;
+
+  /** Per minute, the entry numbers added in it. */
+  private readonly buckets = new Map<number, number[]>();
+  private oldestBucket = Number.POSITIVE_INFINITY;
   private lastBucket = Number.NaN;
-  private lastKeys: string[] | undefined;
+  private lastEntries: number[] | undefined;
 
   constructor(private readonly retentionMs: number) {}
 
@@ -41,47 +63,77 @@ export class DedupIndex {
     return this.count;
   }
 
-  private setOf(source: string): Set<string> | undefined {
-    if (source === this.lastSource) return this.lastSet;
-    const set = this.bySource.get(source);
-    if (set !== undefined) {
-      this.lastSource = source;
-      this.lastSet = set;
+  private sourceNumber(source: string, create: boolean): number {
+    if (source === this.lastSource) return this.lastSourceNumber;
+    let n = this.sourceNumbers.get(source);
+    if (n === undefined) {
+      if (!create) return -1;
+      n = this.sources.length;
+      this.sources.push(source);
+      this.sourceNumbers.set(source, n);
     }
-    return set;
+    this.lastSource = source;
+    this.lastSourceNumber = n;
+    return n;
+  }
+
+  /** The slot holding (source, id), or -1. */
+  private find(sourceNumber: number, id: string, hash: number): number {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s === EMPTY) return -1;
+      if (s !== TOMBSTONE) {
+        const e = s - 1;
+        if (this.entryHash[e] === hash && this.entrySource[e] === sourceNumber && this.ids[e] === id) return i;
+      }
+    }
   }
 
   has(source: string, id: string): boolean {
-    const set = this.setOf(source);
-    return set !== undefined && set.has(id);
+    const n = this.sourceNumber(source, false);
+    if (n < 0) return false;
+    return this.find(n, id, hashId(id, n)) >= 0;
   }
 
   /** Records a key; `has` must have said it is not there (restore checks for itself). */
   add(source: string, id: string, eventTime: number): void {
-    let set = this.setOf(source);
-    if (set === undefined) {
-      set = new Set();
-      this.bySource.set(source, set);
-      this.lastSource = source;
-      this.lastSet = set;
+    const n = this.sourceNumber(source, true);
+    const hash = hashId(id, n);
+    if ((this.used + 1) * 2 > this.slots.length) this.rehash();
+    let e = this.freeEntries.pop();
+    if (e === undefined) {
+      e = this.ids.length;
+      this.ids.push(undefined);
+      if (e >= this.entryHash.length) this.growEntries();
     }
-    set.add(id);
+    this.ids[e] = id;
+    this.entrySource[e] = n;
+    this.entryHash[e] = hash;
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let i = hash & mask;
+    while (slots[i] !== EMPTY && slots[i] !== TOMBSTONE) i = (i + 1) & mask;
+    if (slots[i] === EMPTY) this.used++;
+    slots[i] = e + 1;
     this.count++;
+
     const bucket = Math.floor(eventTime / MINUTE) * MINUTE;
-    let keys: string[] | undefined;
+    let entries: number[] | undefined;
     if (bucket === this.lastBucket) {
-      keys = this.lastKeys!;
+      entries = this.lastEntries!;
     } else {
-      keys = this.buckets.get(bucket);
-      if (keys === undefined) {
-        keys = [];
-        this.buckets.set(bucket, keys);
+      entries = this.buckets.get(bucket);
+      if (entries === undefined) {
+        entries = [];
+        this.buckets.set(bucket, entries);
         if (bucket < this.oldestBucket) this.oldestBucket = bucket;
       }
       this.lastBucket = bucket;
-      this.lastKeys = keys;
+      this.lastEntries = entries;
     }
-    keys.push(source, id);
+    entries.push(e);
   }
 
   /** Forgets keys of minutes wholly older than `watermark - retention`. */
@@ -89,13 +141,13 @@ export class DedupIndex {
     const horizon = watermark - this.retentionMs;
     if (!(this.oldestBucket + MINUTE <= horizon)) return;
     let oldest = Number.POSITIVE_INFINITY;
-    for (const [bucket, keys] of this.buckets) {
+    for (const [bucket, entries] of this.buckets) {
       if (bucket + MINUTE <= horizon) {
-        for (let i = 0; i < keys.length; i += 2) this.forget(keys[i]!, keys[i + 1]!);
+        for (const e of entries) this.forget(e);
         this.buckets.delete(bucket);
         if (bucket === this.lastBucket) {
           this.lastBucket = Number.NaN;
-          this.lastKeys = undefined;
+          this.lastEntries = undefined;
         }
       } else if (bucket < oldest) {
         oldest = bucket;
@@ -104,45 +156,80 @@ export class DedupIndex {
     this.oldestBucket = oldest;
   }
 
-  private forget(source: string, id: string): void {
-    const set = this.bySource.get(source);
-    if (set === undefined || !set.delete(id)) return;
-    this.count--;
-    if (set.size === 0) {
-      this.bySource.delete(source);
-      if (this.lastSet === set) {
-        this.lastSource = undefined;
-        this.lastSet = undefined;
+  private forget(e: number): void {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let i = this.entryHash[e]! & mask; ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s === EMPTY) return; // not there (cannot happen: every entry is in the table once)
+      if (s === e + 1) {
+        slots[i] = TOMBSTONE;
+        break;
       }
     }
+    this.ids[e] = undefined;
+    this.freeEntries.push(e);
+    this.count--;
+  }
+
+  /** A table twice the live entries' need, without tombstones. */
+  private rehash(): void {
+    let capacity = this.slots.length;
+    while ((this.count + 1) * 4 > capacity) capacity *= 2;
+    const slots = new Int32Array(capacity);
+    const mask = capacity - 1;
+    for (const s of this.slots) {
+      if (s === EMPTY || s === TOMBSTONE) continue;
+      let i = this.entryHash[s - 1]! & mask;
+      while (slots[i] !== EMPTY) i = (i + 1) & mask;
+      slots[i] = s;
+    }
+    this.slots = slots;
+    this.used = this.count;
+  }
+
+  private growEntries(): void {
+    const size = this.entryHash.length * 2;
+    const hashes = new Int32Array(size);
+    hashes.set(this.entryHash);
+    const sources = new Int32Array(size);
+    sources.set(this.entrySource);
+    this.entryHash = hashes;
+    this.entrySource = sources;
   }
 
   snapshot(): DedupSnapshot {
     const buckets: Array<[number, string[]]> = [];
-    for (const [bucket, keys] of this.buckets) {
-      const joined: string[] = [];
-      for (let i = 0; i < keys.length; i += 2) joined.push(DedupIndex.key(keys[i]!, keys[i + 1]!));
-      buckets.push([bucket, joined]);
+    for (const [bucket, entries] of this.buckets) {
+      buckets.push([bucket, entries.map((e) => DedupIndex.key(this.sources[this.entrySource[e]!]!, this.ids[e]!))]);
     }
     return { buckets };
   }
 
   restore(s: DedupSnapshot): void {
-    this.bySource.clear();
-    this.buckets.clear();
-    this.count = 0;
+    this.sourceNumbers.clear();
+    this.sources.length = 0;
     this.lastSource = undefined;
-    this.lastSet = undefined;
-    this.lastBucket = Number.NaN;
-    this.lastKeys = undefined;
+    this.lastSourceNumber = -1;
+    this.ids = [];
+    this.entrySource = new Int32Array(1024);
+    this.entryHash = new Int32Array(1024);
+    this.freeEntries.length = 0;
+    this.slots = new Int32Array(4096);
+    this.used = 0;
+    this.count = 0;
+    this.buckets.clear();
     this.oldestBucket = Number.POSITIVE_INFINITY;
+    this.lastBucket = Number.NaN;
+    this.lastEntries = undefined;
     for (const [bucket, keys] of s.buckets) {
       for (const key of keys) {
         const cut = key.indexOf('\u0000');
         // A key always has the separator; one without it cannot be an event's and is skipped.
         if (cut < 0) continue;
-        if (this.has(key.slice(0, cut), key.slice(cut + 1))) continue;
-        this.add(key.slice(0, cut), key.slice(cut + 1), bucket);
+        const source = key.slice(0, cut);
+        const id = key.slice(cut + 1);
+        if (!this.has(source, id)) this.add(source, id, bucket);
       }
     }
   }

@@ -1,4 +1,5 @@
 /** Duplicate detection by (source, id), with memory bounded by event time. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DedupIndex } from '../../src/time/dedup.js';
 
@@ -75,5 +76,59 @@ describe('DedupIndex', () => {
     copy.prune(T + 2 * MIN);
     expect(copy.has('/s', 'a')).toBe(false);
     expect(copy.has('/s', 'b')).toBe(true);
+  });
+
+  it('answers as a plain set of (source, id) with per-minute expiry would, through growth, reuse and restore', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('event' as const), source: fc.constantFrom('/a', '/b', '/c', ''), id: fc.string({ maxLength: 4 }), minute: fc.nat(30) }),
+      fc.record({ kind: fc.constant('prune' as const), minute: fc.nat(50) }),
+      fc.record({ kind: fc.constant('restore' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 200, maxLength: 3000 }), (ops) => {
+        let d = new DedupIndex(5 * MIN);
+        const model = new Map<string, number>(); // joined key → minute start
+        for (const o of ops) {
+          if (o.kind === 'event') {
+            const key = DedupIndex.key(o.source, o.id);
+            expect(d.has(o.source, o.id)).toBe(model.has(key));
+            if (!model.has(key)) {
+              d.add(o.source, o.id, T + o.minute * MIN + 1_000);
+              model.set(key, T + o.minute * MIN);
+            }
+          } else if (o.kind === 'prune') {
+            const horizon = T + o.minute * MIN - 5 * MIN;
+            d.prune(T + o.minute * MIN);
+            for (const [k, m] of model) if (m + MIN <= horizon) model.delete(k);
+          } else {
+            const copy = new DedupIndex(5 * MIN);
+            copy.restore(JSON.parse(JSON.stringify(d.snapshot())));
+            d = copy;
+          }
+          expect(d.size).toBe(model.size);
+        }
+        for (const k of model.keys()) {
+          const cut = k.indexOf('\u0000');
+          expect(d.has(k.slice(0, cut), k.slice(cut + 1))).toBe(true);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('holds tens of thousands of keys, and forgets exactly the old minutes among them', () => {
+    const d = new DedupIndex(0);
+    const n = 40_000;
+    for (let i = 0; i < n; i++) d.add(i % 3 === 0 ? '/x' : '/y', `id-${i}`, T + (i % 2) * MIN);
+    expect(d.size).toBe(n);
+    for (let i = 0; i < n; i += 7) expect(d.has(i % 3 === 0 ? '/x' : '/y', `id-${i}`)).toBe(true);
+    expect(d.has('/x', 'id-1')).toBe(false); // id-1 went to /y
+    d.prune(T + MIN); // the first minute only: the even ids
+    expect(d.size).toBe(n / 2);
+    for (let i = 0; i < 2_000; i++) expect(d.has(i % 3 === 0 ? '/x' : '/y', `id-${i}`)).toBe(i % 2 === 1);
+    for (let i = 0; i < n; i++) d.add('/z', `again-${i}`, T + 5 * MIN); // reuses the freed entries
+    expect(d.size).toBe(n + n / 2);
+    expect(d.has('/z', `again-${n - 1}`)).toBe(true);
+    expect(d.has('/y', 'id-1')).toBe(true);
   });
 });
