@@ -69,7 +69,7 @@ export class ParkingGauge {
         fields = { occupied, capacity };
         state.fields = fields;
       }
-      ctx.partials.addTo(state.series, bucket, fields);
+      ctx.partials.addSample(state.series, bucket, fields);
     });
   }
 

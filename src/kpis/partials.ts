@@ -158,6 +158,16 @@ export class PartialBuffer {
     this.order.push(delta);
   }
 
+  /**
+   * A gauge's minute: the caller guarantees that no other delta of (series, bucket) comes in
+   * this step (a minute is sampled once, and only its gauge writes the series), so it goes
+   * straight into the output, without the per-series index `addTo` keeps for merging. A
+   * gauge samples every entity every minute; this is most of the partials of a day.
+   */
+  addSample(series: Series, bucket: number, fields: Fields): void {
+    this.order.push({ family: series.family, bucket, tags: series.tags, tagKey: series.tagKey, fields });
+  }
+
   get size(): number {
     return this.order.length;
   }

@@ -97,7 +97,7 @@ export class WaterloggingGauge {
         fields = { depth_cm: latest, max_depth_cm: max, over_threshold: over, points: 1 };
         state.fields = fields;
       }
-      ctx.partials.addTo(state.series, bucket, fields);
+      ctx.partials.addSample(state.series, bucket, fields);
     });
   }
 
