@@ -4,6 +4,7 @@
  * and NATS sources, the InfluxDB KPI store and the alert publishers. Nothing else in
  * src/ decides which adapters run.
  */
+import { randomInt } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { isLoopback, type ServiceConfig } from './config.js';
@@ -63,6 +64,7 @@ export function engineConfigOf(config: ServiceConfig): EngineConfig {
     fireClockStart: config.fireClockStart,
     rules: config.rules,
     maxFutureMs: config.maxFutureS * 1000,
+    dedupHashSeed: randomInt(0x7fffffff),
   };
 }
 

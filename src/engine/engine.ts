@@ -53,6 +53,12 @@ export interface EngineConfig {
    * across a longer quiet gap samples only its last part; the rest is counted.
    */
   maxGapMinutes: number;
+  /**
+   * Seed of the dedup index's id hash. Answers never depend on it; a seed producers cannot
+   * guess keeps ids crafted to collide from slowing the index down. The service draws one
+   * at start-up; the default 0 keeps tests and benchmarks reproducible.
+   */
+  dedupHashSeed?: number;
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -139,7 +145,7 @@ export class Engine {
       mode: config.timeMode,
       idleTimeoutMs: config.idleTimeoutMs,
     });
-    this.dedup = new DedupIndex(config.dedupRetentionMs);
+    this.dedup = new DedupIndex(config.dedupRetentionMs, config.dedupHashSeed ?? 0);
     this.depthRule = waterloggingDepthRule(config.rules);
     this.gasRule = gasLeakRule(config.rules);
     const engine = this;

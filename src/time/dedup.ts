@@ -23,8 +23,8 @@ export interface DedupSnapshot {
   buckets: Array<[number, string[]]>;
 }
 
-function hashId(id: string, sourceNumber: number): number {
-  let h = (0x811c9dc5 ^ sourceNumber) | 0;
+function hashId(id: string, sourceNumber: number, seed: number): number {
+  let h = (0x811c9dc5 ^ seed ^ Math.imul(sourceNumber, 0x9e3779b1)) | 0;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
   return h;
 }
@@ -53,7 +53,11 @@ export class DedupIndex {
   private lastBucket = Number.NaN;
   private lastEntries: number[] | undefined;
 
-  constructor(private readonly retentionMs: number) {}
+  /** `seed`: varies the id hash (see EngineConfig.dedupHashSeed); answers never depend on it. */
+  constructor(
+    private readonly retentionMs: number,
+    private readonly seed = 0,
+  ) {}
 
   static key(source: string, id: string): string {
     return `${source}\u0000${id}`;
@@ -94,13 +98,13 @@ export class DedupIndex {
   has(source: string, id: string): boolean {
     const n = this.sourceNumber(source, false);
     if (n < 0) return false;
-    return this.find(n, id, hashId(id, n)) >= 0;
+    return this.find(n, id, hashId(id, n, this.seed)) >= 0;
   }
 
   /** Records a key; `has` must have said it is not there (restore checks for itself). */
   add(source: string, id: string, eventTime: number): void {
     const n = this.sourceNumber(source, true);
-    const hash = hashId(id, n);
+    const hash = hashId(id, n, this.seed);
     if ((this.used + 1) * 2 > this.slots.length) this.rehash();
     let e = this.freeEntries.pop();
     if (e === undefined) {

@@ -131,4 +131,22 @@ describe('DedupIndex', () => {
     expect(d.has('/z', `again-${n - 1}`)).toBe(true);
     expect(d.has('/y', 'id-1')).toBe(true);
   });
+
+  it('answers the same whatever its hash seed', () => {
+    const seeded = new DedupIndex(MIN, 0x5eed);
+    const plain = new DedupIndex(MIN);
+    for (let i = 0; i < 5_000; i++) {
+      const source = `/s${i % 5}`;
+      const id = `e-${(i * 7919) % 3_000}`;
+      expect(seeded.has(source, id)).toBe(plain.has(source, id));
+      if (!plain.has(source, id)) {
+        seeded.add(source, id, T + (i % 3) * MIN);
+        plain.add(source, id, T + (i % 3) * MIN);
+      }
+    }
+    seeded.prune(T + 3 * MIN);
+    plain.prune(T + 3 * MIN);
+    expect(seeded.size).toBe(plain.size);
+    expect(seeded.snapshot()).toEqual(plain.snapshot());
+  });
 });
