@@ -9,6 +9,7 @@
  * what makes a gauge independent of arrival order within the allowed lateness.
  */
 import { STALE_ENTITY_MS } from '../engine/step-context.js';
+import type { EntityGauge } from './entity-gauge.js';
 
 export interface Timed<V> {
   time: number;
@@ -38,7 +39,7 @@ export interface EntityReadings<V, M> {
    * What the gauge keeps with the entity between samples (its KPI series, its last
    * fields): derived, so not part of a snapshot, and gone with the entity.
    */
-  gauge?: unknown;
+  gauge?: EntityGauge;
   /**
    * Derived, not snapshotted: the metadata object of the last reading added, which the
    * next reading with equal metadata shares (a sensor repeats its district and name in

@@ -9,7 +9,7 @@ import type { EventOf } from '../events/schemas.js';
 import type { StepContext } from '../engine/step-context.js';
 import type { GaugeKpi } from './kpi-definition.js';
 import { LatestReadings, type ReadingsSnapshot } from './latest-readings.js';
-import { seriesOf, UNKNOWN, type Fields, type Series } from './partials.js';
+import { entityGauge } from './entity-gauge.js';
 
 export const PARKING_FAMILY = 'parking';
 
@@ -33,13 +33,6 @@ interface LotMeta {
   name?: string;
 }
 
-/** What the gauge keeps with a lot between samples. */
-interface LotGauge {
-  series: Series;
-  /** The fields of the lot's last sampled minute: the next minute shares them when nothing changed. */
-  fields: Fields | undefined;
-}
-
 export class ParkingGauge {
   private readonly readings = new LatestReadings<[occupied: number, capacity: number], LotMeta>((a, b) => a.district === b.district && a.name === b.name);
 
@@ -56,14 +49,8 @@ export class ParkingGauge {
     const bucket = boundary - 60_000;
     this.readings.sample(boundary, (lotId, entity) => {
       const [occupied, capacity] = entity.current!.value;
-      const district = entity.meta.district ?? UNKNOWN;
-      let state = entity.gauge as LotGauge | undefined;
-      if (state === undefined || state.series.tags.district !== district) {
-        state = { series: seriesOf(PARKING_FAMILY, { district, lot: lotId }), fields: undefined };
-        entity.gauge = state;
-      }
-      // A lot that did not report this minute repeats the last minute's fields, sharing
-      // its object (the partial buffer never changes fields).
+      const state = entityGauge(entity, PARKING_FAMILY, 'lot', lotId);
+      // A lot that did not report this minute repeats the last minute's fields.
       let fields = state.fields;
       if (fields === undefined || fields.occupied !== occupied || fields.capacity !== capacity) {
         fields = { occupied, capacity };

@@ -13,7 +13,7 @@ import type { EventOf } from '../events/schemas.js';
 import type { StepContext } from '../engine/step-context.js';
 import type { GaugeKpi } from './kpi-definition.js';
 import { LatestReadings, type ReadingsSnapshot } from './latest-readings.js';
-import { seriesOf, UNKNOWN, type Fields, type Series } from './partials.js';
+import { entityGauge } from './entity-gauge.js';
 
 export const WATERLOGGING_FAMILY = 'waterlogging';
 
@@ -52,13 +52,6 @@ interface PointMeta {
   name?: string;
 }
 
-/** What the gauge keeps with a point between samples. */
-interface PointGauge {
-  series: Series;
-  /** The fields of the point's last sampled minute: the next minute shares them when nothing changed. */
-  fields: Fields | undefined;
-}
-
 export class WaterloggingGauge {
   private readonly readings = new LatestReadings<number, PointMeta>((a, b) => a.district === b.district && a.name === b.name);
 
@@ -84,14 +77,8 @@ export class WaterloggingGauge {
       for (const r of inMinute) if (r.value > max) max = r.value;
       const latest = entity.current!.value;
       const over = latest >= threshold ? 1 : 0;
-      const district = entity.meta.district ?? UNKNOWN;
-      let state = entity.gauge as PointGauge | undefined;
-      if (state === undefined || state.series.tags.district !== district) {
-        state = { series: seriesOf(WATERLOGGING_FAMILY, { district, point: pointId }), fields: undefined };
-        entity.gauge = state;
-      }
-      // Most points report less often than once a minute: their minutes repeat the last
-      // one's fields, and share its object (the partial buffer never changes fields).
+      const state = entityGauge(entity, WATERLOGGING_FAMILY, 'point', pointId);
+      // Most points report less often than once a minute: their minutes repeat the last one's fields.
       let fields = state.fields;
       if (fields === undefined || fields.depth_cm !== latest || fields.max_depth_cm !== max || fields.over_threshold !== over) {
         fields = { depth_cm: latest, max_depth_cm: max, over_threshold: over, points: 1 };
