@@ -18,7 +18,7 @@
  * With p = 0 the stream passes through untouched and no random number is drawn.
  */
 import type { EventType } from '../events/schemas.js';
-import { MinHeap } from './min-heap.js';
+import { MinHeap } from '../time/min-heap.js';
 import { Rng } from './prng.js';
 import { BeijingTimeFormatter, toCloudEventLine, type SimEvent } from './sim-event.js';
 

@@ -8,6 +8,8 @@
  * fires and ignore a stale one, which is cheaper than a decrease-key heap.
  */
 
+import { MinHeap } from './min-heap.js';
+
 export interface Timer {
   due: number;
   seq: number;
@@ -16,60 +18,33 @@ export interface Timer {
 }
 
 export class TimerQueue {
-  private heap: Timer[] = [];
+  private readonly heap = new MinHeap<Timer>(less);
   private nextSeq = 0;
 
   get size(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   schedule(due: number, kind: string, key: string): void {
-    const timer = { due, seq: this.nextSeq++, kind, key };
-    const heap = this.heap;
-    heap.push(timer);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!less(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
-    }
+    this.heap.push({ due, seq: this.nextSeq++, kind, key });
   }
 
   /** The earliest timer, without removing it. */
   peek(): Timer | undefined {
-    return this.heap[0];
+    return this.heap.peek();
   }
 
   pop(): Timer | undefined {
-    const heap = this.heap;
-    if (heap.length === 0) return undefined;
-    const top = heap[0]!;
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let smallest = i;
-        if (l < heap.length && less(heap[l]!, heap[smallest]!)) smallest = l;
-        if (r < heap.length && less(heap[r]!, heap[smallest]!)) smallest = r;
-        if (smallest === i) break;
-        [heap[i], heap[smallest]] = [heap[smallest]!, heap[i]!];
-        i = smallest;
-      }
-    }
-    return top;
+    return this.heap.pop();
   }
 
   snapshot(): { nextSeq: number; timers: Timer[] } {
-    return { nextSeq: this.nextSeq, timers: this.heap.map((t) => ({ ...t })) };
+    return { nextSeq: this.nextSeq, timers: this.heap.toArray().map((t) => ({ ...t })) };
   }
 
   restore(s: { nextSeq: number; timers: Timer[] }): void {
     this.nextSeq = s.nextSeq;
-    this.heap = s.timers.map((t) => ({ ...t }));
+    this.heap.replaceAll(s.timers.map((t) => ({ ...t })));
   }
 }
 

@@ -21,7 +21,7 @@
  */
 import { DISTRICT, distanceKm, type FireStation } from '../district.js';
 import type { IncidentCategory } from '../../events/schemas.js';
-import { MinHeap } from '../min-heap.js';
+import { MinHeap } from '../../time/min-heap.js';
 import type { Rng } from '../prng.js';
 import { clamp, rngFor, round, type ScenarioContext } from '../scenario-context.js';
 import { beijingDateCompact, beijingHourOfDay, SOURCES, type SimEvent } from '../sim-event.js';

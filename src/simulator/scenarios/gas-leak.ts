@@ -18,7 +18,7 @@
  */
 import { DISTRICT, type UtilityLine } from '../district.js';
 import type { UtilityMetric, UtilityNetwork, WarningLevel } from '../../events/schemas.js';
-import { MinHeap } from '../min-heap.js';
+import { MinHeap } from '../../time/min-heap.js';
 import { clamp, interpolate, rngFor, round, scaledIntervalMs, type ScenarioContext } from '../scenario-context.js';
 import { beijingHourOfDay, beijingMonthDay, replicaId, replicaName, SOURCES, seq, type SimEvent } from '../sim-event.js';
 import type { Rng } from '../prng.js';

@@ -1,8 +1,21 @@
-/** A small binary min-heap: pending events of open incidents, held-back faulty deliveries. */
+/**
+ * A binary min-heap: the engine's event-time timers, and in the simulator the pending
+ * events of open incidents and held-back faulty deliveries.
+ */
 export class MinHeap<T> {
-  private readonly items: T[] = [];
+  private items: T[] = [];
 
   constructor(private readonly less: (a: T, b: T) => boolean) {}
+
+  /** The items in heap order (for a snapshot); `replaceAll` of the same array restores the heap. */
+  toArray(): T[] {
+    return [...this.items];
+  }
+
+  /** Replaces the contents with items already in heap order (from `toArray`). */
+  replaceAll(items: T[]): void {
+    this.items = items;
+  }
 
   get size(): number {
     return this.items.length;
