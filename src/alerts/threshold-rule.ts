@@ -5,6 +5,7 @@
  * clear level). Each entity follows its newest reading by event time, so a straggler
  * never moves an alert back.
  */
+import { NewestTimes } from './newest-times.js';
 import type { RaiseSpec } from './alert-book.js';
 import { severityRank, type Severity } from './alert.js';
 import type { StepContext } from '../engine/step-context.js';
@@ -17,7 +18,7 @@ export interface ThresholdLevel {
 export type ThresholdText = Pick<RaiseSpec, 'title' | 'titleEn' | 'message' | 'messageEn' | 'district'>;
 
 export class ThresholdRule {
-  private readonly newest = new Map<string, number>();
+  private readonly newest = new NewestTimes();
 
   /**
    * @param levels ascending by `atLeast`
@@ -44,9 +45,7 @@ export class ThresholdRule {
     by: string,
     text: (level: ThresholdLevel) => ThresholdText,
   ): void {
-    const newest = this.newest.get(entityId);
-    if (newest !== undefined && time < newest) return;
-    this.newest.set(entityId, time);
+    if (!this.newest.advance(entityId, time)) return;
     const active = ctx.alerts.active(this.rule, entityId);
     if (active !== undefined && value < this.clearBelow()) {
       ctx.alerts.clear(this.rule, entityId, time, by, value);
@@ -72,15 +71,14 @@ export class ThresholdRule {
 
   /** Drops entities not heard from since `horizon` (the alert itself stays until cleared). */
   forgetOlderThan(horizon: number): void {
-    for (const [entityId, time] of this.newest) if (time < horizon) this.newest.delete(entityId);
+    this.newest.forgetOlderThan(horizon);
   }
 
   snapshot(): Array<[string, number]> {
-    return [...this.newest.entries()];
+    return this.newest.snapshot();
   }
 
   restore(entries: Array<[string, number]>): void {
-    this.newest.clear();
-    for (const [k, v] of entries) this.newest.set(k, v);
+    this.newest.restore(entries);
   }
 }

@@ -3,6 +3,7 @@
  * event, default yellow) or escalates; `cleared` resolves the same (lineId, code) alert.
  * Each alarm follows its newest event by event time.
  */
+import { NewestTimes } from './newest-times.js';
 import { SEVERITY_ZH, type Severity } from './alert.js';
 import type { EventOf } from '../events/schemas.js';
 import type { StepContext } from '../engine/step-context.js';
@@ -17,14 +18,12 @@ export function utilityAlarmEntity(lineId: string, code: string): string {
 }
 
 export class UtilityAlarmRule {
-  private readonly newest = new Map<string, number>();
+  private readonly newest = new NewestTimes();
 
   onAlarm(ctx: StepContext, e: EventOf<'huitian.utility.alarm'>): void {
     const d = e.data;
     const entityId = utilityAlarmEntity(d.lineId, d.code);
-    const newest = this.newest.get(entityId);
-    if (newest !== undefined && e.time < newest) return;
-    this.newest.set(entityId, e.time);
+    if (!this.newest.advance(entityId, e.time)) return;
     if (d.state === 'cleared') {
       // The clearing time stays remembered: forgetting it let a straggling `raised`,
       // older than the clear, open the alarm again.
@@ -53,15 +52,14 @@ export class UtilityAlarmRule {
 
   /** Drops alarms not heard from since `horizon` (an active alert stays until cleared). */
   forgetOlderThan(horizon: number): void {
-    for (const [entityId, time] of this.newest) if (time < horizon) this.newest.delete(entityId);
+    this.newest.forgetOlderThan(horizon);
   }
 
   snapshot(): Array<[string, number]> {
-    return [...this.newest.entries()];
+    return this.newest.snapshot();
   }
 
   restore(entries: Array<[string, number]>): void {
-    this.newest.clear();
-    for (const [k, v] of entries) this.newest.set(k, v);
+    this.newest.restore(entries);
   }
 }
