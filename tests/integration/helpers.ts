@@ -2,9 +2,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { loadConfig, type ConfigOverrides } from '../../src/config.js';
 import { DEFAULT_ENGINE_CONFIG, Engine } from '../../src/engine/engine.js';
 import { decodeJson } from '../../src/events/decode.js';
+import { entityKeyOf } from '../../src/events/routing.js';
 import type { AlertChange } from '../../src/alerts/alert.js';
 import { createLogger } from '../../src/logger.js';
 import { KPI_CATALOGUE } from '../../src/kpis/catalogue.js';
@@ -19,6 +21,42 @@ export function uniqueSuffix(): string {
 export async function createInfluxDatabase(influxUrl: string, name: string): Promise<void> {
   const res = await fetch(`${influxUrl}/query?q=${encodeURIComponent(`CREATE DATABASE "${name}"`)}`, { method: 'POST' });
   if (!res.ok) throw new Error(`CREATE DATABASE ${name}: ${res.status} ${await res.text()}`);
+}
+
+/** Creates `topics` with 3 partitions each, and returns a connected producer. */
+export async function createTopicsAndProducer(kafka: Kafka, topics: readonly string[]): Promise<Producer> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+  await admin.disconnect();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  return producer;
+}
+
+export interface TopicMessage {
+  topic: string;
+  key: string | null;
+  value: string;
+  headers?: Record<string, string>;
+}
+
+/** A fixture line as a record on `${prefix}.<domain of its type>`, keyed by its entity, as producers write them. */
+export function fixtureRecord(prefix: string, e: { type: string; line: string }): TopicMessage {
+  return { topic: `${prefix}.${e.type.split('.')[1]}`, key: entityKeyOf(JSON.parse(e.line)) ?? null, value: e.line };
+}
+
+/** Sends `messages` in order, `chunkSize` at a time, each chunk one batch grouped by topic. */
+export async function sendByTopic(producer: Producer, messages: readonly TopicMessage[], chunkSize = 500): Promise<void> {
+  for (let i = 0; i < messages.length; i += chunkSize) {
+    const byTopic = new Map<string, Array<Omit<TopicMessage, 'topic'>>>();
+    for (const { topic, ...message } of messages.slice(i, i + chunkSize)) {
+      let list = byTopic.get(topic);
+      if (list === undefined) byTopic.set(topic, (list = []));
+      list.push(message);
+    }
+    await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })) });
+  }
 }
 
 export async function startTestService(overrides: ConfigOverrides): Promise<Service> {

@@ -4,14 +4,13 @@
  * started again; the KPIs end complete and no offset is committed while it is away.
  */
 import { spawnSync } from 'node:child_process';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { entityKeyOf } from '../../src/events/routing.js';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { createLogger } from '../../src/logger.js';
 import type { Service } from '../../src/service.js';
 import { fixtureStream } from './fixture-stream.js';
-import { createInfluxDatabase, expectedKpis, normalise, referenceRun, serviceKpis, startTestService, uniqueSuffix, waitFor, waitForSettled } from './helpers.js';
+import { createInfluxDatabase, createTopicsAndProducer, expectedKpis, fixtureRecord, normalise, referenceRun, sendByTopic, serviceKpis, startTestService, uniqueSuffix, waitFor, waitForSettled } from './helpers.js';
 
 const services = inject('services');
 
@@ -30,14 +29,8 @@ describe.skipIf(!services.available)('InfluxDB down for 20 s mid-stream', () => 
   let producer: Producer;
   let service: Service;
 
-  const produce = async (slice: typeof events) => {
-    const byTopic = new Map<string, Array<{ key: string | null; value: string }>>();
-    for (const e of slice) {
-      const topic = `ito${sfx}.${e.type.split('.')[1]}`;
-      byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: entityKeyOf(JSON.parse(e.line)) ?? null, value: e.line }]);
-    }
-    await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-  };
+  // Each slice in one batch per topic.
+  const produce = (slice: typeof events) => sendByTopic(producer, slice.map((e) => fixtureRecord(`ito${sfx}`, e)), slice.length);
   const committed = async (): Promise<string> => {
     const admin = kafka.admin();
     await admin.connect();
@@ -67,12 +60,7 @@ describe.skipIf(!services.available)('InfluxDB down for 20 s mid-stream', () => 
   beforeAll(async () => {
     await createInfluxDatabase(services.influx, database);
     kafka = createKafka([services.kafka], group, createLogger('warn'));
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
-    await admin.disconnect();
-    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
+    producer = await createTopicsAndProducer(kafka, topics);
     service = await startTestService({
       kafkaBrokers: services.kafka,
       kafkaTopics: topics.join(','),

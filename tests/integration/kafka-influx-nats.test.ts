@@ -4,14 +4,14 @@
  * with their reason; committed offsets reach the end of every partition.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { entityKeyOf } from '../../src/events/routing.js';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { createLogger } from '../../src/logger.js';
 import type { Service } from '../../src/service.js';
 import { fixtureStream, POISON_LINES } from './fixture-stream.js';
-import { createInfluxDatabase, expectedKpis, normalise, referenceRun, serviceKpis, startTestService, uniqueSuffix, waitFor, waitForSettled } from './helpers.js';
+import { createInfluxDatabase, createTopicsAndProducer, expectedKpis, normalise, referenceRun, sendByTopic, serviceKpis, startTestService, uniqueSuffix, waitFor, waitForSettled } from './helpers.js';
 
 const services = inject('services');
 
@@ -32,12 +32,7 @@ describe.skipIf(!services.available)('Kafka in, InfluxDB and NATS out', () => {
   beforeAll(async () => {
     await createInfluxDatabase(services.influx, database);
     kafka = createKafka([services.kafka], `it-${sfx}`, createLogger('warn'));
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [...topics, dlqTopic].map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
-    await admin.disconnect();
-    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
+    producer = await createTopicsAndProducer(kafka, [...topics, dlqTopic]);
     nc = await connect({ servers: services.nats });
     const sub = nc.subscribe('huitian.alerts.>');
     void (async () => {
@@ -52,12 +47,7 @@ describe.skipIf(!services.available)('Kafka in, InfluxDB and NATS out', () => {
       for (const [k, v] of Object.entries(attributes)) headers[`ce_${k}`] = String(v);
       return { topic: topicOf(e.type), key: entityKeyOf(parsed) ?? null, value: JSON.stringify(data), headers };
     });
-    for (let i = 0; i < messages.length; i += 500) {
-      const chunk = messages.slice(i, i + 500);
-      const byTopic = new Map<string, typeof chunk>();
-      for (const m of chunk) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m]);
-      await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs.map(({ topic: _t, ...rest }) => rest) })) });
-    }
+    await sendByTopic(producer, messages);
     await producer.send({ topic: topics[0]!, messages: POISON_LINES.map((value) => ({ key: 'WL-0', value })) });
     service = await startTestService({
       kafkaBrokers: services.kafka,

@@ -9,14 +9,13 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Partitioners, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { entityKeyOf } from '../../src/events/routing.js';
 import { createKafka } from '../../src/kafka/kafka-client.js';
 import { KPI_CATALOGUE } from '../../src/kpis/catalogue.js';
 import { createLogger } from '../../src/logger.js';
 import { fixtureStream } from './fixture-stream.js';
-import { createInfluxDatabase, expectedKpis, normalise, referenceRun, uniqueSuffix, waitFor, WIDE_FROM, WIDE_TO } from './helpers.js';
+import { createInfluxDatabase, createTopicsAndProducer, expectedKpis, fixtureRecord, normalise, referenceRun, sendByTopic, uniqueSuffix, waitFor, WIDE_FROM, WIDE_TO } from './helpers.js';
 
 const services = inject('services');
 
@@ -68,27 +67,13 @@ describe.skipIf(!services.available)('kill -9 mid-stream, then restart', () => {
     if (res === undefined || !res.ok) return undefined;
     return ((await res.json()) as { stats: { accepted: number } }).stats;
   };
-  const produce = async (slice: typeof events) => {
-    for (let i = 0; i < slice.length; i += 500) {
-      const byTopic = new Map<string, Array<{ key: string | null; value: string }>>();
-      for (const e of slice.slice(i, i + 500)) {
-        const topic = `itk${sfx}.${e.type.split('.')[1]}`;
-        byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key: entityKeyOf(JSON.parse(e.line)) ?? null, value: e.line }]);
-      }
-      await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-    }
-  };
+  const produce = (slice: typeof events) => sendByTopic(producer, slice.map((e) => fixtureRecord(`itk${sfx}`, e)));
 
   beforeAll(async () => {
     port = await freePort();
     await createInfluxDatabase(services.influx, database);
     const kafka = createKafka([services.kafka], `itk-${sfx}`, createLogger('warn'));
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
-    await admin.disconnect();
-    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
+    producer = await createTopicsAndProducer(kafka, topics);
   });
 
   afterAll(async () => {
