@@ -79,36 +79,17 @@ export interface Series {
   readonly tagKey: string;
   /** family and tagKey together: the buffer's index. */
   readonly id: string;
-  /**
-   * The slot of the buffer that last took this series, kept here so that a gauge sampling
-   * thousands of series a minute finds each slot without a map lookup. Owned by the buffer.
-   */
-  slot: SeriesSlot | undefined;
 }
 
 export function seriesOf(family: string, tags: Tags): Series {
   const tagKey = tagKeyOf(tags);
-  return { family, tags, tagKey, id: `${family}|${tagKey}`, slot: undefined };
-}
-
-/** A series' deltas in the current step, by ascending bucket. */
-export interface SeriesSlot {
-  /** The buffer the slot belongs to; null once that buffer dropped it (a series then looks again). */
-  owner: PartialBuffer | null;
-  step: number;
-  deltas: PartialDelta[];
+  return { family, tags, tagKey, id: `${family}|${tagKey}` };
 }
 
 /** Collects the deltas of one engine step, merged per (family, bucket, tags), in the order first added. */
 export class PartialBuffer {
-  /**
-   * Each series' deltas of the step, kept across steps (a slot of an earlier step counts
-   * as empty) so that the thousands of series a gauge samples every minute do not rebuild
-   * an index each step. Within a slot the buckets ascend, and gauges add them in that order:
-   * a new minute is an append, a repeat is found by binary search.
-   */
-  private readonly slots = new Map<string, SeriesSlot>();
-  private step = 0;
+  /** The step's deltas of each series, by ascending bucket: what `addTo` merges into. */
+  private readonly bySeries = new Map<string, PartialDelta[]>();
   private order: PartialDelta[] = [];
 
   add(family: string, bucket: number, tags: Tags, fields: Readonly<Fields>): void {
@@ -120,20 +101,13 @@ export class PartialBuffer {
    * so a caller may pass one object for many minutes, but must not change it afterwards.
    */
   addTo(series: Series, bucket: number, fields: Fields): void {
-    let slot = series.slot;
-    if (slot === undefined || slot.owner !== this) {
-      slot = this.slots.get(series.id);
-      if (slot === undefined) {
-        slot = { owner: this, step: this.step, deltas: [] };
-        this.slots.set(series.id, slot);
-      }
-      series.slot = slot;
+    let deltas = this.bySeries.get(series.id);
+    if (deltas === undefined) {
+      deltas = [];
+      this.bySeries.set(series.id, deltas);
     }
-    if (slot.step !== this.step) {
-      slot.step = this.step;
-      slot.deltas = [];
-    }
-    const deltas = slot.deltas;
+    // Buckets mostly come in ascending order: a new one is an append, a repeat is found
+    // by binary search.
     let i = deltas.length;
     if (i > 0 && deltas[i - 1]!.bucket >= bucket) {
       let lo = 0;
@@ -175,16 +149,7 @@ export class PartialBuffer {
   drain(): PartialDelta[] {
     const all = this.order;
     this.order = [];
-    this.step++;
-    // Series not heard from for a while would otherwise stay forever.
-    if (this.slots.size > 4 * all.length + 1024) {
-      for (const [id, slot] of this.slots) {
-        if (slot.step !== this.step - 1) {
-          slot.owner = null;
-          this.slots.delete(id);
-        }
-      }
-    }
+    this.bySeries.clear();
     return all;
   }
 }
