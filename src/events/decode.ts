@@ -63,15 +63,14 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix = ''): 
 // but it also turns off zod's compiled fast path, so it is only used once a parse failed.
 const REPORT_INPUT = { reportInput: true } as const;
 
-// Consecutive events mostly share their time string (see parseRfc3339): the last one that
-// matched the pattern is not matched again.
-let lastGoodTime: string | undefined;
-
+/**
+ * Whether `time` has the envelope's pattern. A valid timestamp has it, and parseRfc3339
+ * remembers its last answer, so asking it first reads each new time string once for both
+ * this check and the event time decodeEvent takes next; only a well-shaped but impossible
+ * date (Feb 30) is scanned again for its shape.
+ */
 function timeLooksValid(time: string): boolean {
-  if (time === lastGoodTime) return true;
-  if (!matchesRfc3339Pattern(time)) return false;
-  lastGoodTime = time;
-  return true;
+  return parseRfc3339(time) !== undefined || matchesRfc3339Pattern(time);
 }
 
 /**
