@@ -17,6 +17,8 @@
 const MINUTE = 60_000;
 const EMPTY = 0;
 const TOMBSTONE = -1;
+const INITIAL_ENTRIES = 1024;
+const INITIAL_SLOTS = 4096; // a power of two: a slot is `hash & (length - 1)`
 
 export interface DedupSnapshot {
   /** Per minute, the keys `source + "\0" + id` (the format `DedupIndex.key` makes). */
@@ -38,12 +40,12 @@ export class DedupIndex {
 
   // Entries, by entry number: the id, its source number and hash. Freed numbers are reused.
   private ids: Array<string | undefined> = [];
-  private entrySource = new Int32Array(1024);
-  private entryHash = new Int32Array(1024);
+  private entrySource = new Int32Array(INITIAL_ENTRIES);
+  private entryHash = new Int32Array(INITIAL_ENTRIES);
   private readonly freeEntries: number[] = [];
 
   /** Open-addressing table: entry number + 1, EMPTY, or TOMBSTONE; linear probing. */
-  private slots = new Int32Array(4096);
+  private slots = new Int32Array(INITIAL_SLOTS);
   private used = 0; // live entries + tombstones in `slots`
   private count = 0;
 
@@ -216,10 +218,10 @@ export class DedupIndex {
     this.lastSource = undefined;
     this.lastSourceNumber = -1;
     this.ids = [];
-    this.entrySource = new Int32Array(1024);
-    this.entryHash = new Int32Array(1024);
+    this.entrySource = new Int32Array(INITIAL_ENTRIES);
+    this.entryHash = new Int32Array(INITIAL_ENTRIES);
     this.freeEntries.length = 0;
-    this.slots = new Int32Array(4096);
+    this.slots = new Int32Array(INITIAL_SLOTS);
     this.used = 0;
     this.count = 0;
     this.buckets.clear();
