@@ -27,7 +27,7 @@ export function gasLeakRule(rules: RulesConfig): ThresholdRule {
 export function onGasReading(rule: ThresholdRule, ctx: StepContext, e: EventOf<'huitian.utility.reading'>): void {
   const d = e.data;
   if (d.metric !== 'gas_lel_pct') return;
-  rule.onReading(ctx, d.lineId, e.time, d.value, `event:${e.id}`, (level) => ({
+  rule.onReading(ctx, d.lineId, e, d.value, (level) => ({
     district: d.district ?? UNKNOWN,
     title: `燃气泄漏${SEVERITY_ZH[level.severity]}预警：管线 ${d.lineId} 浓度 ${d.value}%LEL`,
     titleEn: `Gas leak ${level.severity} warning: line ${d.lineId} at ${d.value} %LEL`,

@@ -5,6 +5,7 @@
  */
 import type { EventOf } from '../events/schemas.js';
 import type { StepContext } from '../engine/step-context.js';
+import { isAfter } from '../time/event-order.js';
 import type { Timer } from '../time/timer-queue.js';
 import { UNKNOWN } from '../kpis/partials.js';
 
@@ -13,6 +14,9 @@ const TIMER = 'parking-full';
 
 interface LotState {
   newest: number;
+  /** Identity of the newest reading: of two at one instant, the engine's event order picks the newest. */
+  newestId?: string;
+  newestSource?: string;
   /** Event time since which the lot has been at or above the full ratio, if it is. */
   fullSince: number | null;
   ratio: number;
@@ -27,7 +31,7 @@ export class ParkingFullRule {
     const d = e.data;
     const { fullRatio, forSeconds, clearBelowRatio } = ctx.rules.parking;
     let lot = this.lots.get(d.lotId);
-    if (lot !== undefined && e.time < lot.newest) return;
+    if (lot !== undefined && !isAfter(e.time, e.id, e.source, { time: lot.newest, id: lot.newestId ?? '', source: lot.newestSource ?? '' })) return;
     const ratio = d.occupied / d.capacity;
     if (lot === undefined) {
       lot = { newest: e.time, fullSince: null, ratio, district: d.district ?? UNKNOWN, name: d.name };
@@ -35,6 +39,8 @@ export class ParkingFullRule {
     }
     const previousRatio = lot.ratio;
     lot.newest = e.time;
+    lot.newestId = e.id;
+    lot.newestSource = e.source;
     lot.ratio = ratio;
     if (d.district !== undefined) lot.district = d.district;
     if (d.name !== undefined) lot.name = d.name;

@@ -4,6 +4,7 @@
  * sampling gaps are history, not a failing sensor, so the rule stays off.
  */
 import type { StepContext } from '../engine/step-context.js';
+import { isAfter } from '../time/event-order.js';
 import type { Timer } from '../time/timer-queue.js';
 
 export const SENSOR_SILENCE_RULE = 'sensor_silence';
@@ -11,6 +12,9 @@ const TIMER = 'sensor-silence';
 
 interface PointState {
   newest: number;
+  /** Identity of the newest reading: of two at one instant, the engine's event order picks the newest. */
+  newestId?: string;
+  newestSource?: string;
   district: string;
   name: string | undefined;
 }
@@ -18,12 +22,13 @@ interface PointState {
 export class SensorSilenceRule {
   private readonly points = new Map<string, PointState>();
 
-  onReading(ctx: StepContext, pointId: string, time: number, district: string, name: string | undefined, eventId: string): void {
+  onReading(ctx: StepContext, pointId: string, e: { time: number; id: string; source: string }, district: string, name: string | undefined): void {
     if (ctx.mode !== 'live') return;
+    const time = e.time;
     const point = this.points.get(pointId);
-    if (point !== undefined && time <= point.newest) return;
-    this.points.set(pointId, { newest: time, district, name: name ?? point?.name });
-    ctx.alerts.clear(SENSOR_SILENCE_RULE, pointId, time, `event:${eventId}`);
+    if (point !== undefined && !isAfter(time, e.id, e.source, { time: point.newest, id: point.newestId ?? '', source: point.newestSource ?? '' })) return;
+    this.points.set(pointId, { newest: time, newestId: e.id, newestSource: e.source, district, name: name ?? point?.name });
+    ctx.alerts.clear(SENSOR_SILENCE_RULE, pointId, time, `event:${e.id}`);
     ctx.timers.schedule(time + ctx.rules.sensorSilence.afterSeconds * 1000 - 1, TIMER, pointId);
   }
 

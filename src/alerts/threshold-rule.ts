@@ -5,7 +5,7 @@
  * clear level). Each entity follows its newest reading by event time, so a straggler
  * never moves an alert back.
  */
-import { NewestTimes } from './newest-times.js';
+import { NewestTimes, type NewestEntry } from './newest-times.js';
 import type { RaiseSpec } from './alert-book.js';
 import { severityRank, type Severity } from './alert.js';
 import type { StepContext } from '../engine/step-context.js';
@@ -40,12 +40,13 @@ export class ThresholdRule {
   onReading(
     ctx: StepContext,
     entityId: string,
-    time: number,
+    event: { time: number; id: string; source: string },
     value: number,
-    by: string,
     text: (level: ThresholdLevel) => ThresholdText,
   ): void {
-    if (!this.newest.advance(entityId, time)) return;
+    const time = event.time;
+    if (!this.newest.advance(entityId, time, event.id, event.source)) return;
+    const by = `event:${event.id}`;
     const active = ctx.alerts.active(this.rule, entityId);
     if (active !== undefined && value < this.clearBelow()) {
       ctx.alerts.clear(this.rule, entityId, time, by, value);
@@ -74,11 +75,11 @@ export class ThresholdRule {
     this.newest.forgetOlderThan(horizon);
   }
 
-  snapshot(): Array<[string, number]> {
+  snapshot(): NewestEntry[] {
     return this.newest.snapshot();
   }
 
-  restore(entries: Array<[string, number]>): void {
+  restore(entries: NewestEntry[]): void {
     this.newest.restore(entries);
   }
 }

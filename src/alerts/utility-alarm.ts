@@ -3,7 +3,7 @@
  * event, default yellow) or escalates; `cleared` resolves the same (lineId, code) alert.
  * Each alarm follows its newest event by event time.
  */
-import { NewestTimes } from './newest-times.js';
+import { NewestTimes, type NewestEntry } from './newest-times.js';
 import { SEVERITY_ZH, type Severity } from './alert.js';
 import type { EventOf } from '../events/schemas.js';
 import type { StepContext } from '../engine/step-context.js';
@@ -23,7 +23,7 @@ export class UtilityAlarmRule {
   onAlarm(ctx: StepContext, e: EventOf<'huitian.utility.alarm'>): void {
     const d = e.data;
     const entityId = utilityAlarmEntity(d.lineId, d.code);
-    if (!this.newest.advance(entityId, e.time)) return;
+    if (!this.newest.advance(entityId, e.time, e.id, e.source)) return;
     if (d.state === 'cleared') {
       // The clearing time stays remembered: forgetting it let a straggling `raised`,
       // older than the clear, open the alarm again.
@@ -55,11 +55,11 @@ export class UtilityAlarmRule {
     this.newest.forgetOlderThan(horizon);
   }
 
-  snapshot(): Array<[string, number]> {
+  snapshot(): NewestEntry[] {
     return this.newest.snapshot();
   }
 
-  restore(entries: Array<[string, number]>): void {
+  restore(entries: NewestEntry[]): void {
     this.newest.restore(entries);
   }
 }

@@ -24,7 +24,7 @@ export function waterloggingDepthRule(rules: RulesConfig): ThresholdRule {
 
 export function onWaterloggingReading(rule: ThresholdRule, ctx: StepContext, e: EventOf<'huitian.waterlogging.reading'>, district: string | undefined): void {
   const d = e.data;
-  rule.onReading(ctx, d.pointId, e.time, d.depthCm, `event:${e.id}`, (level) => {
+  rule.onReading(ctx, d.pointId, e, d.depthCm, (level) => {
     const place = d.name === undefined ? d.pointId : `${d.name}（${d.pointId}）`;
     const placeEn = d.name === undefined ? d.pointId : `${d.name} (${d.pointId})`;
     return {

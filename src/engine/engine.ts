@@ -289,7 +289,7 @@ export class Engine {
         this.waterlogging.onReading(e);
         const district = e.data.district ?? this.waterlogging.districtOf(e.data.pointId);
         onWaterloggingReading(this.depthRule, ctx, e, district);
-        this.silenceRule.onReading(ctx, e.data.pointId, e.time, district ?? UNKNOWN, e.data.name, e.id);
+        this.silenceRule.onReading(ctx, e.data.pointId, e, district ?? UNKNOWN, e.data.name);
         break;
       }
       case 'huitian.utility.reading':

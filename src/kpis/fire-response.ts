@@ -92,12 +92,19 @@ type Decision = 'covered' | 'missed' | 'excluded';
 
 interface Incident {
   received: number | null;
+  /** Event id of the `received` that counts. */
+  receivedId?: string;
   category: IncidentCategory | null;
   district: string | null;
   receivedStation: string | null;
-  /** Dispatch orders as [time, station], ascending by time. */
-  dispatches: Array<[number, string | null]>;
+  /**
+   * Dispatch orders as [time, station, unitId], in `dispatchOrder`: the first is the
+   * earliest, and of orders at one instant the one naming a station, then the smallest unit.
+   */
+  dispatches: Array<[time: number, station: string | null, unitId?: string]>;
   firstArrival: number | null;
+  /** Unit of the first arrival: of arrivals at one instant, the smallest unit id counts. */
+  firstArrivalUnit?: string;
   /** Who ended the wait, for the overdue alert's history: `event:<id>` and what happened. */
   firstArrivalBy: [by: string, note: string] | null;
   closed: number | null;
@@ -130,6 +137,28 @@ type DispatchEvent =
 export interface FireResponseStats {
   pending: number;
   evictedUnresolved: number;
+}
+
+/**
+ * The order of an incident's dispatch orders, decided by the data and never by arrival
+ * (DESIGN §6): earliest first; of orders at one instant, one that names a station before
+ * one that does not, then the smallest unit id, then the station. "The station of the
+ * first dispatch" is the station of the first order in this order.
+ */
+function dispatchOrder(a: Incident['dispatches'][number], b: Incident['dispatches'][number]): number {
+  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
+  if ((a[1] === null) !== (b[1] === null)) return a[1] === null ? 1 : -1;
+  const ua = a[2] ?? '';
+  const ub = b[2] ?? '';
+  if (ua !== ub) return ua < ub ? -1 : 1;
+  const sa = a[1] ?? '';
+  const sb = b[1] ?? '';
+  return sa === sb ? 0 : sa < sb ? -1 : 1;
+}
+
+/** Of two events at one instant, whether (unit, by) comes first: the smallest unit id, then event id. */
+function earlierIdentity(unit: string, by: string, otherUnit: string, otherBy: string): boolean {
+  return unit !== otherUnit ? unit < otherUnit : by < otherBy;
 }
 
 export class FireResponseTracker {
@@ -178,8 +207,10 @@ export class FireResponseTracker {
     }
     switch (e.type) {
       case 'huitian.dispatch.received':
-        if (inc.received === null || e.time < inc.received) {
+        // Of two calls at one instant, the smaller event id counts (the data decides, not arrival).
+        if (inc.received === null || e.time < inc.received || (e.time === inc.received && e.id < (inc.receivedId ?? ''))) {
           inc.received = e.time;
+          inc.receivedId = e.id;
           inc.category = e.data.category;
           inc.district = e.data.district;
           inc.receivedStation = e.data.station ?? null;
@@ -191,21 +222,27 @@ export class FireResponseTracker {
         break;
       case 'huitian.dispatch.dispatched': {
         const d = inc.dispatches;
+        const order: Incident['dispatches'][number] = [e.time, e.data.station ?? null, e.data.unitId];
         let i = d.length;
-        while (i > 0 && d[i - 1]![0] > e.time) i--;
-        d.splice(i, 0, [e.time, e.data.station ?? null]);
+        while (i > 0 && dispatchOrder(d[i - 1]!, order) > 0) i--;
+        d.splice(i, 0, order);
         break;
       }
       case 'huitian.dispatch.arrived':
-        if (inc.firstArrival === null || e.time < inc.firstArrival) {
+        if (
+          inc.firstArrival === null ||
+          e.time < inc.firstArrival ||
+          (e.time === inc.firstArrival && earlierIdentity(e.data.unitId, `event:${e.id}`, inc.firstArrivalUnit ?? '', inc.firstArrivalBy?.[0] ?? ''))
+        ) {
           inc.firstArrival = e.time;
+          inc.firstArrivalUnit = e.data.unitId;
           inc.firstArrivalBy = [`event:${e.id}`, `unit ${e.data.unitId} arrived`];
         }
         // Act on arrival: the operators learn at once that a unit is on scene.
         clearDispatchOverdue(ctx.alerts, incidentId, e.time, `event:${e.id}`, `unit ${e.data.unitId} arrived`);
         break;
       case 'huitian.dispatch.closed':
-        if (inc.closed === null || e.time < inc.closed) {
+        if (inc.closed === null || e.time < inc.closed || (e.time === inc.closed && `event:${e.id}` < (inc.closedBy?.[0] ?? ''))) {
           inc.closed = e.time;
           inc.closedBy = [`event:${e.id}`, `incident closed: ${e.data.reason}`];
         }

@@ -9,6 +9,7 @@
  * what makes a gauge independent of arrival order within the allowed lateness.
  */
 import { STALE_ENTITY_MS } from '../engine/step-context.js';
+import { compareEvents } from '../time/event-order.js';
 import type { EntityGauge } from './entity-gauge.js';
 
 export interface Timed<V> {
@@ -19,6 +20,9 @@ export interface Timed<V> {
 interface PendingReading<V, M> extends Timed<V> {
   /** The reading's metadata (district, name…), merged into `meta` when it is applied. */
   meta?: M;
+  /** The event's identity, which orders two readings at one instant (src/time/event-order.ts). */
+  id?: string;
+  source?: string;
 }
 
 export interface EntityReadings<V, M> {
@@ -32,6 +36,9 @@ export interface EntityReadings<V, M> {
   newestMeta: M;
   /** Time of the newest reading seen (pending or applied); drives staleness. */
   newestTime: number;
+  /** Identity of that reading, so that of two readings at one instant the same one is the newest. */
+  newestId?: string;
+  newestSource?: string;
   /** Latest reading applied at the last sample, if any. */
   current: Timed<V> | undefined;
   pending: Array<PendingReading<V, M>>;
@@ -68,32 +75,46 @@ export class LatestReadings<V, M extends object> {
    * previous value. `newestMeta` follows the newest reading at once, `meta` only as the
    * readings are sampled, in event-time order.
    */
-  add(entityId: string, time: number, value: V, meta: M): void {
+  add(entityId: string, time: number, value: V, meta: M, id: string, source: string): void {
     let entity = this.entities.get(entityId);
     if (entity === undefined) {
       // `meta` starts empty and is filled by the first sample that applies a reading.
-      entity = { meta: {} as M, newestMeta: { ...meta }, newestTime: time, current: undefined, pending: [{ time, value, meta }], lastMeta: meta, newestMerged: meta };
+      entity = {
+        meta: {} as M,
+        newestMeta: { ...meta },
+        newestTime: time,
+        newestId: id,
+        newestSource: source,
+        current: undefined,
+        pending: [{ time, value, meta, id, source }],
+        lastMeta: meta,
+        newestMerged: meta,
+      };
       this.entities.set(entityId, entity);
       return;
     }
     if (entity.lastMeta !== undefined && this.sameMeta(entity.lastMeta, meta)) meta = entity.lastMeta;
     else entity.lastMeta = meta;
-    if (time >= entity.newestTime) {
+    if (time > entity.newestTime || (time === entity.newestTime && compareEvents(time, id, source, time, entity.newestId ?? '', entity.newestSource ?? '') > 0)) {
       entity.newestTime = time;
+      entity.newestId = id;
+      entity.newestSource = source;
       if (meta !== entity.newestMerged) {
         mergeMetaInto(entity.newestMeta, meta);
         entity.newestMerged = meta;
       }
     }
     const pending = entity.pending;
-    // In-order arrival is the common case: append. Otherwise insert after equal times,
-    // so two readings with one timestamp keep their arrival order.
-    if (pending.length === 0 || pending[pending.length - 1]!.time <= time) {
-      pending.push({ time, value, meta });
+    const reading: PendingReading<V, M> = { time, value, meta, id, source };
+    // In-order arrival is the common case: append. Otherwise insert in the engine's event
+    // order, which puts two readings with one timestamp by their identity, not by arrival.
+    const last = pending[pending.length - 1];
+    if (last === undefined || last.time < time || (last.time === time && comesBefore(last, reading))) {
+      pending.push(reading);
     } else {
       let i = pending.length - 1;
-      while (i > 0 && pending[i - 1]!.time > time) i--;
-      pending.splice(i, 0, { time, value, meta });
+      while (i > 0 && !comesBefore(pending[i - 1]!, reading)) i--;
+      pending.splice(i, 0, reading);
     }
   }
 
@@ -169,6 +190,10 @@ export class LatestReadings<V, M extends object> {
       this.entities.set(k, entity);
     }
   }
+}
+
+function comesBefore<V, M>(a: PendingReading<V, M>, b: PendingReading<V, M>): boolean {
+  return compareEvents(a.time, a.id ?? '', a.source ?? '', b.time, b.id ?? '', b.source ?? '') < 0;
 }
 
 function mergeMetaInto<M extends object>(into: M, from: M): void {

@@ -42,7 +42,7 @@ export class ParkingGauge {
 
   onOccupancy(e: EventOf<'huitian.parking.occupancy'>): void {
     const d = e.data;
-    this.readings.add(d.lotId, e.time, [d.occupied, d.capacity], { district: d.district, name: d.name });
+    this.readings.add(d.lotId, e.time, [d.occupied, d.capacity], { district: d.district, name: d.name }, e.id, e.source);
   }
 
   sampleMinute(ctx: StepContext, boundary: number): void {

@@ -43,7 +43,7 @@ export class UtilityAlarmsGauge {
 
   onAlarm(e: EventOf<'huitian.utility.alarm'>): void {
     const d = e.data;
-    this.alarms.add(`${d.lineId}/${d.code}`, e.time, d.state === 'raised', { network: d.network, district: d.district });
+    this.alarms.add(`${d.lineId}/${d.code}`, e.time, d.state === 'raised', { network: d.network, district: d.district }, e.id, e.source);
   }
 
   sampleMinute(ctx: StepContext, boundary: number): void {

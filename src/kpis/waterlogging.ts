@@ -61,7 +61,7 @@ export class WaterloggingGauge {
 
   onReading(e: EventOf<'huitian.waterlogging.reading'>): void {
     const d = e.data;
-    this.readings.add(d.pointId, e.time, d.depthCm, { district: d.district, name: d.name });
+    this.readings.add(d.pointId, e.time, d.depthCm, { district: d.district, name: d.name }, e.id, e.source);
   }
 
   /** The district a point last said it is in. */

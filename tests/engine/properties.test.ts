@@ -16,6 +16,7 @@ import type { PartialDelta } from '../../src/kpis/partials.js';
 import { engineConfig } from '../helpers/engine-run.js';
 import { ms } from '../helpers/events.js';
 import { allKpis, entityHalf, eventStream, inTimeOrder, mergedRows, shuffledWithinLateness } from '../helpers/stream.js';
+import { runs, budget } from '../helpers/property-runs.js';
 
 const LATENESS = 60_000;
 /**
@@ -26,9 +27,9 @@ const FLUSH_AFTER = 26 * 3600_000;
 /** The standing wall clock: after every generated event, so live mode refuses none as `future`. */
 const WALL = ms(3 * 3600);
 /** Property runs replay whole streams many times over. */
-const SLOW = 120_000;
+const SLOW = budget(120_000);
 /** Shrinking a failing stream can take long: stop (and fail) before the test times out. */
-const BOUNDED = { interruptAfterTimeLimit: 100_000, markInterruptAsFailure: true };
+const BOUNDED = { interruptAfterTimeLimit: budget(100_000), markInterruptAsFailure: true };
 
 interface RunOutput {
   outcomes: string[];
@@ -91,7 +92,7 @@ describe('shuffling arrival order within the allowed lateness', () => {
           expect(allKpis([...mergedRows(b.partials).values()])).toEqual(allKpis([...mergedRows(a.partials).values()]));
           expect(watermarkAlertOpenings(b.alerts)).toEqual(watermarkAlertOpenings(a.alerts));
         }),
-        { ...BOUNDED, numRuns: timeMode === 'replay' ? 150 : 40 },
+        { ...BOUNDED, numRuns: runs(timeMode === 'replay' ? 150 : 40) },
       );
     }, SLOW);
   }
@@ -146,7 +147,7 @@ describe('snapshot → JSON → restore in the middle of a stream', () => {
         expect(restored.stats()).toEqual(whole.stats());
         expect(JSON.parse(JSON.stringify(restored.snapshot()))).toEqual(JSON.parse(JSON.stringify(whole.snapshot())));
       }),
-      { ...BOUNDED, numRuns: 60 },
+      { ...BOUNDED, numRuns: runs(60) },
     );
   }, SLOW);
 });
@@ -164,7 +165,7 @@ describe('two engines fed disjoint halves of a stream', () => {
         expect(sortedRows(merged)).toEqual(sortedRows(whole.partials));
         expect(allKpis([...mergedRows(merged).values()])).toEqual(allKpis([...mergedRows(whole.partials).values()]));
       }),
-      { ...BOUNDED, numRuns: 40 },
+      { ...BOUNDED, numRuns: runs(40) },
     );
   }, SLOW);
 });

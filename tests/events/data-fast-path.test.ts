@@ -18,6 +18,7 @@ import {
   WARNING_LEVELS,
   type EventType,
 } from '../../src/events/schemas.js';
+import { runs } from '../helpers/property-runs.js';
 
 const MISSING = Symbol('missing');
 const UNDEFINED = Symbol('undefined');
@@ -117,7 +118,7 @@ describe('fastData', () => {
           expect(out).toEqual(zod.data);
           for (const k of Object.keys(out)) expect(Object.is(out[k], (zod.data as Record<string, unknown>)[k])).toBe(true);
         }),
-        { numRuns: 3000 },
+        { numRuns: runs(3000) },
       );
       // Both answers must be reached often, and the fast path must take most valid data.
       expect(zodOk).toBeGreaterThan(150);

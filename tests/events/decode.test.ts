@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { anyTypeEnvelope, decodeEvent, decodeJson, envelopeLooksValid } from '../../src/events/decode.js';
 import { EVENT_TYPES } from '../../src/events/schemas.js';
+import { runs } from '../helpers/property-runs.js';
 
 const TIME = '2026-07-21T08:15:00+08:00';
 const TIME_MS = Date.UTC(2026, 6, 21, 0, 15, 0);
@@ -299,7 +300,7 @@ describe('envelopeLooksValid (the hot-path check)', () => {
         if (zodSays) accepted++;
         expect(envelopeLooksValid(raw)).toBe(zodSays);
       }),
-      { numRuns: 5000 },
+      { numRuns: runs(5000) },
     );
     // The generator must reach both answers often, or the property proves little.
     expect(accepted).toBeGreaterThan(200);

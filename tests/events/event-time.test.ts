@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatRfc3339, matchesRfc3339Pattern, parseRfc3339 } from '../../src/events/event-time.js';
 import { RFC3339_PATTERN } from '../../src/events/schemas.js';
+import { runs } from '../helpers/property-runs.js';
 
 describe('parseRfc3339', () => {
   const valid: Array<[string, number]> = [
@@ -67,7 +68,7 @@ describe('parseRfc3339', () => {
         const text = `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
         expect(parseRfc3339(text)).toBe(d.getTime());
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 });
@@ -114,7 +115,7 @@ describe('matchesRfc3339Pattern', () => {
           expect(matchesRfc3339Pattern(text)).toBe(pattern.test(text));
         },
       ),
-      { numRuns: 3000 },
+      { numRuns: runs(3000) },
     );
   });
 
@@ -123,7 +124,7 @@ describe('matchesRfc3339Pattern', () => {
       fc.property(fc.string({ maxLength: 40 }), (text) => {
         expect(matchesRfc3339Pattern(text)).toBe(pattern.test(text));
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 });

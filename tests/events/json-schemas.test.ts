@@ -12,6 +12,7 @@ import { parseRfc3339 } from '../../src/events/event-time.js';
 import { generateJsonSchemas, SCHEMA_ID_PREFIX, schemasReadme } from '../../src/events/json-schemas.js';
 import { EVENT_TYPES, UTILITY_METRICS } from '../../src/events/schemas.js';
 import { keywordsOf, validate } from '../helpers/json-schema-subset.js';
+import { runs } from '../helpers/property-runs.js';
 
 const DIR = join(import.meta.dirname, '..', '..', 'schemas');
 const REGENERATE = 'schemas/ is out of date with src/events/schemas.ts: run `npm run schemas` and commit the result';
@@ -134,7 +135,7 @@ describe('sample events against the generated schemas', () => {
         expect(parseRfc3339(time) !== undefined || validate(schemaOf(type), raw).length > 0).toBe(true);
         expect(validate(schemaOf(type), raw).length === 0).toBe(decodeEvent(raw).ok);
       }),
-      { numRuns: 3000 },
+      { numRuns: runs(3000) },
     );
   });
 });

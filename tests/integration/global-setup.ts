@@ -22,7 +22,24 @@ declare module 'vitest' {
   }
 }
 
-const ADDRESSES = { kafka: ['127.0.0.1', 9092], nats: ['127.0.0.1', 4222], influx: ['127.0.0.1', 8086] } as const;
+/**
+ * The ports scripts/services.sh uses, from the same variables it reads, so that several
+ * checkouts on one machine can each run their own services (e.g. KAFKA_PORT=19092
+ * NATS_PORT=14222 INFLUX_PORT=18086 with their own HUITIAN_SERVICES_DIR).
+ */
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name} must be a TCP port, got ${JSON.stringify(raw)}`);
+  return port;
+}
+
+const ADDRESSES = {
+  kafka: ['127.0.0.1', portFromEnv('KAFKA_PORT', 9092)],
+  nats: ['127.0.0.1', portFromEnv('NATS_PORT', 4222)],
+  influx: ['127.0.0.1', portFromEnv('INFLUX_PORT', 8086)],
+} as const;
 
 function portOpen(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {

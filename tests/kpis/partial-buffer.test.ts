@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mergeFields, PartialBuffer, seriesOf, tagKeyOf, type PartialDelta, type Series } from '../../src/kpis/partials.js';
+import { runs } from '../helpers/property-runs.js';
 
 type Op =
   | { kind: 'add' | 'addTo'; family: string; point: string; bucket: number; fields: Record<string, number> }
@@ -52,7 +53,7 @@ describe('PartialBuffer', () => {
           else mergeFields(held.fields, o.fields);
         }
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 });

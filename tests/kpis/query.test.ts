@@ -6,6 +6,7 @@ import { fireResponseCoverage, fireResponseTimeP90 } from '../../src/kpis/fire-r
 import { parkingOccupancyRate } from '../../src/kpis/parking.js';
 import { evaluateKpi, kpiSeries, meetsTarget, type PartialRow } from '../../src/kpis/query.js';
 import { waterloggingMaxDepth, waterloggingPointsOverThreshold } from '../../src/kpis/waterlogging.js';
+import { runs } from '../helpers/property-runs.js';
 
 const M = 60_000;
 const T = 1_784_592_000_000; // a minute boundary
@@ -167,7 +168,7 @@ describe('kpiSeries', () => {
           }
         }
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   });
 });

@@ -14,6 +14,7 @@ import { EmbeddedStore } from '../../src/sqlite/embedded-store.js';
 import { compareUtf8, toSegments } from '../../src/sqlite/kpi-segments.js';
 import type { PartialGrouping } from '../../src/ports.js';
 import { tempDir, useServiceCleanup } from '../helpers/service.js';
+import { runs } from '../helpers/property-runs.js';
 
 useServiceCleanup();
 
@@ -146,7 +147,7 @@ describe('KPI segments', () => {
         const partials = list.map((p) => ({ ...p, tags: {} }));
         expect(toSegments(partials)).toEqual(reference(partials));
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 

@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DedupIndex } from '../../src/time/dedup.js';
+import { runs } from '../helpers/property-runs.js';
 
 const T = 1_784_592_000_000; // a minute boundary
 const MIN = 60_000;
@@ -112,7 +113,7 @@ describe('DedupIndex', () => {
           expect(d.has(k.slice(0, cut), k.slice(cut + 1))).toBe(true);
         }
       }),
-      { numRuns: 60 },
+      { numRuns: runs(60) },
     );
   });
 

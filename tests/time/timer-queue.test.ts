@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TimerQueue } from '../../src/time/timer-queue.js';
+import '../helpers/property-runs.js';
 
 function drain(q: TimerQueue): string[] {
   const out: string[] = [];
