@@ -33,6 +33,8 @@ interface Facts {
   district: string | null;
   firstDispatch: number | null;
   station: string | null;
+  /** Unit of the first dispatch, for the tie rule between orders at one instant. */
+  firstDispatchUnit: string | null;
   firstArrival: number | null;
   closed: number | null;
   closeReason: string | null;
@@ -87,7 +89,7 @@ export class IncidentTruthBuilder {
     const incidentId = (e.data as { incidentId: string }).incidentId;
     let f = this.facts.get(incidentId);
     if (f === undefined) {
-      f = { received: null, category: null, district: null, firstDispatch: null, station: null, firstArrival: null, closed: null, closeReason: null };
+      f = { received: null, category: null, district: null, firstDispatch: null, station: null, firstDispatchUnit: null, firstArrival: null, closed: null, closeReason: null };
       this.facts.set(incidentId, f);
     }
     switch (e.type) {
@@ -98,12 +100,22 @@ export class IncidentTruthBuilder {
           f.district = e.data.district;
         }
         break;
-      case 'huitian.dispatch.dispatched':
-        if (f.firstDispatch === null || e.time < f.firstDispatch) {
+      case 'huitian.dispatch.dispatched': {
+        // The README's tie rule: of orders at one instant, one naming a station, then the smallest unit.
+        const d = e.data as { unitId: string; station?: string };
+        const station = d.station ?? null;
+        const first =
+          f.firstDispatch === null ||
+          e.time < f.firstDispatch ||
+          (e.time === f.firstDispatch &&
+            (station !== null && f.station === null ? true : station === null && f.station !== null ? false : d.unitId < (f.firstDispatchUnit ?? '')));
+        if (first) {
           f.firstDispatch = e.time;
-          f.station = e.data.station ?? null;
+          f.station = station;
+          f.firstDispatchUnit = d.unitId;
         }
         break;
+      }
       case 'huitian.dispatch.arrived':
         if (f.firstArrival === null || e.time < f.firstArrival) f.firstArrival = e.time;
         break;
