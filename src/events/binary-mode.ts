@@ -50,3 +50,18 @@ function percentDecode(value: string): string {
     return value;
   }
 }
+
+/**
+ * A binary-mode record as received, for a dead letter: its binding headers (and
+ * content type) as `name: value` lines, values as sent (still percent-encoded), a blank
+ * line, then the body — the shape of the HTTP message it came in.
+ */
+export function binaryModeText(headers: Record<string, string | undefined>, body: string, prefix: BindingPrefix = 'ce-'): string {
+  const lines: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    if (lower.startsWith(prefix) || lower === 'content-type') lines.push(`${lower}: ${value}`);
+  }
+  return `${lines.join('\n')}\n\n${body}`;
+}

@@ -5,8 +5,11 @@
  */
 import { fromBinaryMode, hasBinaryModeHeaders, type BindingPrefix } from './binary-mode.js';
 import { decodeEvent, type Decoded } from './decode.js';
+import { recordTextProblem } from './json-records.js';
 
 export function decodeRecord(value: string, headers: Record<string, string | undefined>, prefix: BindingPrefix): Decoded {
+  const problem = recordTextProblem(value);
+  if (problem !== undefined) return { ok: false, reason: problem };
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { fastData } from './data-fast-path.js';
 import { matchesRfc3339Pattern, parseRfc3339 } from './event-time.js';
+import { recordTextProblem } from './json-records.js';
 import { DATA_SCHEMAS, EVENT_TYPES, envelopeSchema, isEventType, type HuitianEvent } from './schemas.js';
 import { z as zod } from 'zod';
 
@@ -146,8 +147,13 @@ export function decodeEvent(value: unknown): Decoded {
   return { ok: true, event };
 }
 
-/** Decodes one line of NDJSON (or one JSON document). Never throws. */
+/**
+ * Decodes one record's text — an NDJSON line, a broker message, a JSON body — held to the
+ * record bounds first (json-records.ts). Never throws.
+ */
 export function decodeJson(text: string): Decoded {
+  const problem = recordTextProblem(text);
+  if (problem !== undefined) return { ok: false, reason: problem };
   let value: unknown;
   try {
     value = JSON.parse(text);

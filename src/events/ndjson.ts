@@ -4,11 +4,12 @@
  * the recovery log — which keeps an NDJSON body as received and decodes it again on a
  * restart — always see the same records.
  */
-import { decodeEvent, type Decoded } from './decode.js';
+import { decodeJson, type Decoded } from './decode.js';
 
 /**
  * Calls `visit` with each non-blank line (trimmed), its index among those lines, and
- * its decoding. Never throws on bad input: a line that is not JSON is a refusal.
+ * its decoding. Never throws on bad input: a line that is not JSON, or breaks the record
+ * bounds (json-records.ts), is a refusal.
  */
 export function decodeNdjson(text: string, visit: (index: number, line: string, decoded: Decoded) => void): void {
   let index = 0;
@@ -19,12 +20,6 @@ export function decodeNdjson(text: string, visit: (index: number, line: string, 
     const line = text.slice(start, end).trim();
     start = end + 1;
     if (line === '') continue;
-    let decoded: Decoded;
-    try {
-      decoded = decodeEvent(JSON.parse(line));
-    } catch (err) {
-      decoded = { ok: false, reason: `(event): invalid JSON (${(err as Error).message})` };
-    }
-    visit(index++, line, decoded);
+    visit(index++, line, decodeJson(line));
   }
 }

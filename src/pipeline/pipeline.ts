@@ -21,11 +21,12 @@ import { ServiceMetrics } from '../metrics.js';
 import type { AlertAnnouncer, CommittedAlertEvent, DeadLetter, DeadLetterForwarder, LogEntry } from '../ports.js';
 import type { EmbeddedStore } from '../sqlite/embedded-store.js';
 
-/** An event that decoded, with its position in the request/batch and its raw text if kept. */
+/** An event that decoded, with its position in the request/batch. */
 export interface Candidate {
   index: number;
   event: HuitianEvent;
-  raw?: string;
+  /** The record's text as received: what it is dead-lettered as if refused (late, future). */
+  raw: string;
 }
 
 /** A record that did not decode. */
@@ -181,7 +182,7 @@ export class Pipeline {
           eventId: c.event.id,
           type: c.event.type,
           reason,
-          payload: c.raw ?? JSON.stringify(c.event),
+          payload: c.raw,
         });
       }
     }

@@ -161,12 +161,15 @@ describe('POST /v1/events reports', () => {
     expect(JSON.parse(dl.json.items[3].payload)).toEqual(mixed[1]);
   });
 
-  it('counts duplicates: a repeated batch is 202 with nothing accepted', async () => {
+  it('counts duplicates: a repeated batch is 202 with nothing accepted, 400 when it also refused something', async () => {
     const { app } = await startTestService();
     await postEvents(app, mixed);
+    const valid = mixed.filter((_, i) => !mixedErrors.some((e) => e.index === i));
+    const repeat = await postEvents(app, valid);
+    expect([repeat.status, repeat.json]).toEqual([202, { accepted: 0, duplicates: 5, rejected: 0, errors: [] }]);
     const r = await postEvents(app, mixed);
-    expect(r.status).toBe(202);
-    expect(r.json).toEqual({ accepted: 0, duplicates: 5, rejected: 4, errors: mixedErrors });
+    expectError(r, 400, 'EVENTS_REJECTED');
+    expect(r.json).toMatchObject({ accepted: 0, duplicates: 5, rejected: 4, errors: mixedErrors });
     const kpi = await get(app, `/v1/kpis/fire_response_coverage_5min?from=${q(at(0))}&to=${q(at(3600))}`);
     expect(kpi.json).toMatchObject({ value: 1, numerator: 1, denominator: 1 });
     // Duplicates within one batch count too.
@@ -292,5 +295,130 @@ describe('GET /v1/dead-letters', () => {
     expectError(await get(app, '/v1/dead-letters?limit=0'), 400, 'VALIDATION_FAILED');
     expectError(await get(app, '/v1/dead-letters?limit=501'), 400, 'VALIDATION_FAILED');
     expectError(await get(app, '/v1/dead-letters?limit=ten'), 400, 'VALIDATION_FAILED');
+  });
+});
+
+describe('POST /v1/events: a bad record never costs its neighbours (issue 9)', () => {
+  const DEEP = '['.repeat(5000) + ']'.repeat(5000);
+  const DEPTH_REASON = '(event): nested deeper than 64 levels';
+
+  async function deadLetters(app: Parameters<typeof get>[0]) {
+    return (await get(app, '/v1/dead-letters')).json.items as Array<{ eventId: string | null; reason: string; payload: string }>;
+  }
+
+  it('refuses an array element nested 5,000 levels deep alone: the valid neighbours are accepted, the element dead-lettered as sent', async () => {
+    const { app } = await startTestService();
+    for (const contentType of ['application/json', 'application/cloudevents-batch+json']) {
+      const body = `[${JSON.stringify(deep(`${contentType}-1`, 0, 'P1'))},${DEEP},${JSON.stringify(deep(`${contentType}-2`, 5, 'P2'))}]`;
+      const r = await post(app, '/v1/events', { contentType, body });
+      expect([r.status, r.json]).toEqual([202, { accepted: 2, duplicates: 0, rejected: 1, errors: [{ index: 1, id: null, reason: DEPTH_REASON }] }]);
+    }
+    expect((await alertsOf(app, 'P2')).length).toBe(1);
+    const dl = await deadLetters(app);
+    expect(dl.map((d) => [d.reason, d.payload])).toEqual([
+      [DEPTH_REASON, DEEP],
+      [DEPTH_REASON, DEEP],
+    ]);
+  });
+
+  it('bounds nesting on every path: a single event, an NDJSON line, binary-mode data', async () => {
+    const { app } = await startTestService();
+    const single = JSON.stringify(deep('s1', 0, 'P1')).replace('"depthCm":30', `"depthCm":30,"extra":${DEEP}`);
+    expect(single).toContain(DEEP);
+    let r = await post(app, '/v1/events', { contentType: 'application/cloudevents+json', body: single });
+    expectError(r, 400, 'EVENTS_REJECTED');
+    expect(r.json.errors).toEqual([{ index: 0, id: null, reason: DEPTH_REASON }]);
+
+    r = await post(app, '/v1/events', { contentType: 'application/x-ndjson', body: [JSON.stringify(deep('n1', 0, 'P1')), DEEP, single, JSON.stringify(deep('n2', 1, 'P2'))].join('\n') });
+    expect([r.status, r.json.accepted, r.json.errors]).toEqual([
+      202,
+      2,
+      [
+        { index: 1, id: null, reason: DEPTH_REASON },
+        { index: 2, id: null, reason: DEPTH_REASON },
+      ],
+    ]);
+
+    const headers = { 'ce-specversion': '1.0', 'ce-id': 'b1', 'ce-source': '/s', 'ce-type': 'huitian.waterlogging.reading', 'ce-time': at(0) };
+    r = await post(app, '/v1/events', { headers, contentType: 'application/json', body: `{"pointId":"P3","depthCm":1,"x":${DEEP}}` });
+    expectError(r, 400, 'EVENTS_REJECTED');
+    expect(r.json.errors).toEqual([{ index: 0, id: 'b1', reason: DEPTH_REASON }]);
+  });
+
+  it('refuses a record larger than 1 MiB alone', async () => {
+    const { app } = await startTestService();
+    const huge = JSON.stringify({ ...deep('h1', 0, 'P1'), data: { pointId: 'P1', depthCm: 1, name: 'x'.repeat(1024 * 1024) } });
+    const r = await post(app, '/v1/events', { contentType: 'application/x-ndjson', body: `${huge}\n${JSON.stringify(deep('h2', 0, 'P2'))}\n` });
+    expect([r.status, r.json.accepted, r.json.errors]).toEqual([202, 1, [{ index: 0, id: null, reason: '(event): larger than 1048576 bytes, the limit of one record' }]]);
+  });
+
+  it('keeps an element that is not JSON to itself, and refuses only an array whose own brackets are broken', async () => {
+    const { app } = await startTestService();
+    let r = await post(app, '/v1/events', { contentType: 'application/json', body: `[${JSON.stringify(deep('a1', 0, 'P1'))}, {"id": , "x": "[,]"} ,,${JSON.stringify(deep('a2', 1, 'P2'))},]` });
+    expect(r.status).toBe(202);
+    expect(r.json.accepted).toBe(2);
+    expect(r.json.errors.map((e: { index: number; reason: string }) => [e.index, e.reason.slice(0, 23)])).toEqual([
+      [1, '(event): invalid JSON ('],
+      [2, '(event): invalid JSON ('],
+      [4, '(event): invalid JSON ('],
+    ]);
+    expect((await deadLetters(app)).map((d) => d.payload)).toEqual(['', '', '{"id": , "x": "[,]"}']);
+    for (const body of [`[${JSON.stringify(deep('a3', 2))}`, `[${JSON.stringify(deep('a4', 2))}] x`, '[{"id": "unterminated]']) {
+      r = await post(app, '/v1/events', { contentType: 'application/json', body });
+      expectError(r, 400, 'BODY_INVALID');
+    }
+  });
+
+  it('dead-letters a refused record as the text received on every path, never re-encoded', async () => {
+    const { app, clock } = await startTestService();
+    expect((await postEvents(app, [deep('w', 600, 'P0')])).status).toBe(202);
+    clock.advance(1000);
+    // Late events as their producers wrote them: pretty-printed, time with an offset.
+    const late = (id: string) => {
+      const text = JSON.stringify(deep(id, 0, 'P1'), null, 2).replace(/"time": "[^"]+"/, '"time": "2026-07-21T08:00:00+08:00"');
+      expect(JSON.parse(text).time).not.toBe(deep(id, 0).time);
+      return text;
+    };
+    const single = late('single');
+    expectError(await post(app, '/v1/events', { contentType: 'application/cloudevents+json', body: single }), 400, 'EVENTS_REJECTED');
+    const element = late('element');
+    expect((await post(app, '/v1/events', { contentType: 'application/json', body: `[ ${element} ,\n${JSON.stringify(deep('ok', 600, 'P5'))} ]` })).status).toBe(202);
+    const line = JSON.stringify(JSON.parse(late('line')));
+    expectError(await post(app, '/v1/events', { contentType: 'application/x-ndjson', body: `${line}\n` }), 400, 'EVENTS_REJECTED');
+    const headers = { 'ce-specversion': '1.0', 'ce-id': 'bin', 'ce-source': '/sensors/waterlogging', 'ce-type': 'huitian.waterlogging.reading', 'ce-time': '2026-07-21T08%3A00%3A00%2B08%3A00' };
+    const data = '{ "pointId": "P1", "depthCm": 30 }';
+    expectError(await post(app, '/v1/events', { headers, contentType: 'application/json', body: data }), 400, 'EVENTS_REJECTED');
+
+    const byId = new Map((await deadLetters(app)).map((d) => [d.eventId, d]));
+    expect(byId.get('single')).toMatchObject({ reason: 'late', payload: single });
+    expect(byId.get('element')).toMatchObject({ reason: 'late', payload: element });
+    expect(byId.get('line')).toMatchObject({ reason: 'late', payload: line });
+    expect(byId.get('bin')!.reason).toBe('late');
+    expect(byId.get('bin')!.payload).toBe(
+      [
+        'ce-specversion: 1.0',
+        'ce-id: bin',
+        'ce-source: /sensors/waterlogging',
+        'ce-type: huitian.waterlogging.reading',
+        'ce-time: 2026-07-21T08%3A00%3A00%2B08%3A00',
+        'content-type: application/json',
+        '',
+        data,
+      ].join('\n'),
+    );
+  });
+
+  it('answers 400 when every event is refused as late, repeats of accepted events beside them or not', async () => {
+    const { app, clock } = await startTestService();
+    expect((await postEvents(app, [deep('w1', 600, 'P0'), deep('w2', 610, 'P1')])).status).toBe(202);
+    clock.advance(1000);
+    let r = await postEvents(app, [deep('w1', 600, 'P0'), deep('late-1', 10, 'P2'), deep('late-2', 20, 'P3')]);
+    expectError(r, 400, 'EVENTS_REJECTED');
+    expect(r.json).toMatchObject({ accepted: 0, duplicates: 1, rejected: 2 });
+    r = await post(app, '/v1/events', { contentType: 'application/json', body: [deep('late-3', 10, 'P2'), deep('late-4', 20, 'P3')] });
+    expectError(r, 400, 'EVENTS_REJECTED');
+    // Nothing but repeats refused nothing: the retry of an accepted batch.
+    r = await postEvents(app, [deep('w1', 600, 'P0'), deep('w2', 610, 'P1')]);
+    expect([r.status, r.json]).toEqual([202, { accepted: 0, duplicates: 2, rejected: 0, errors: [] }]);
   });
 });

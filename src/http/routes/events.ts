@@ -38,7 +38,10 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
       const ndjson = parsed.ndjson === undefined ? undefined : bytes;
       const report = deps.pipeline.ingest('http', parsed.candidates, parsed.rejections, { idleAfter: true, ndjson });
       if (report.accepted > 0) await waitForSink(deps);
-      if (report.accepted === 0 && report.duplicates === 0) {
+      // 400 when nothing went in and something was refused: a producer must not read a batch
+      // of late or invalid events (beside, at most, repeats) as taken. A batch of nothing but
+      // repeats refused nothing — the retry of an accepted batch — and stays 202.
+      if (report.accepted === 0 && (report.rejected > 0 || report.duplicates === 0)) {
         const error = new HuitianError('EVENTS_REJECTED');
         return reply.code(400).send({ ...report, ...error.toBody() });
       }
