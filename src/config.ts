@@ -99,6 +99,27 @@ export const CONFIG_FIELDS = {
     default: 10 * 1024 * 1024,
     schema: intFrom(1024, 1024 * 1024 * 1024),
   },
+  requestTimeoutS: {
+    env: 'HUITIAN_REQUEST_TIMEOUT_S',
+    flag: '--request-timeout-s',
+    description: 'Longest a client may take to send a whole request, headers and body; a slower one gets 408 and is disconnected, so slow clients cannot hold connections.',
+    default: 30,
+    schema: z.coerce.number().positive().max(3600),
+  },
+  headersTimeoutS: {
+    env: 'HUITIAN_HEADERS_TIMEOUT_S',
+    flag: '--headers-timeout-s',
+    description: "Longest a client may take to send a request's headers (at most the request timeout); then 408 and disconnected.",
+    default: 10,
+    schema: z.coerce.number().positive().max(3600),
+  },
+  keepAliveTimeoutS: {
+    env: 'HUITIAN_KEEP_ALIVE_TIMEOUT_S',
+    flag: '--keep-alive-timeout-s',
+    description: 'An idle keep-alive connection is closed after this many seconds. Behind a load balancer, set it above the balancer’s idle timeout.',
+    default: 5,
+    schema: z.coerce.number().positive().max(3600),
+  },
   ingestRateLimit: {
     env: 'HUITIAN_INGEST_RATE_LIMIT',
     flag: '--ingest-rate-limit',
@@ -287,6 +308,9 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: C
   const rules = rulesConfigSchema.safeParse(file.rules ?? {});
   if (!rules.success) {
     for (const issue of rules.error.issues) problems.push(`rules.${issue.path.join('.')}: ${issue.message}`);
+  }
+  if (typeof out.headersTimeoutS === 'number' && typeof out.requestTimeoutS === 'number' && out.headersTimeoutS > out.requestTimeoutS) {
+    problems.push(`HUITIAN_HEADERS_TIMEOUT_S: must be at most HUITIAN_REQUEST_TIMEOUT_S (${out.requestTimeoutS}), got ${out.headersTimeoutS}`);
   }
   const tokens = parseTokens(typeof out.tokens === 'string' ? out.tokens : '');
   for (const p of tokens.problems) problems.push(`HUITIAN_TOKENS: ${p}`);

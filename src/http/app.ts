@@ -27,6 +27,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.bodyLimitBytes,
+    ...serverTimeouts(deps.config),
     // Per-request log lines would be the loudest thing in the log at ingest rates; HTTP
     // latency is a metric instead, and errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
@@ -122,6 +123,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAlertRoutes(app, deps);
   registerKpiRoutes(app, deps);
   return app;
+}
+
+/**
+ * Slow clients are bounded (DESIGN §6): fastify leaves the request timeout off, so a body
+ * sent a byte a second held its connection for minutes. Node enforces the request and
+ * headers timeouts only when it sweeps its connections (every 30 s by default), so the
+ * sweep runs at a quarter of the shorter one — otherwise a 10 s bound could take 40 s.
+ */
+function serverTimeouts(config: AppDeps['config']) {
+  const requestTimeout = Math.round(config.requestTimeoutS * 1000);
+  const headersTimeout = Math.round(config.headersTimeoutS * 1000);
+  return {
+    requestTimeout,
+    keepAliveTimeout: Math.round(config.keepAliveTimeoutS * 1000),
+    http: { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(Math.min(requestTimeout, headersTimeout) / 4))) },
+  };
 }
 
 function toHuitianError(error: FastifyError, request: FastifyRequest, deps: AppDeps): HuitianError {
