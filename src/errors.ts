@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   FORBIDDEN: { status: 403, retriable: false, message: 'role {role} may not {action}; ask for a token with role {needed}' },
   RATE_LIMITED: { status: 429, retriable: true, message: 'too many requests; retry after {retryAfter} seconds' },
   NOT_FOUND: { status: 404, retriable: false, message: 'no route {method} {url}' },
+  METHOD_NOT_ALLOWED: { status: 405, retriable: false, message: '{method} is not allowed on {url}; allowed: {allow}' },
   ALERT_NOT_FOUND: { status: 404, retriable: false, message: 'no alert with id {id}' },
   ALERT_TRANSITION_NOT_ALLOWED: { status: 409, retriable: false, message: 'alert {id} is {status}; it cannot be {action}' },
   KPI_NOT_FOUND: { status: 404, retriable: false, message: 'no KPI named {name}; GET /v1/kpis lists them' },

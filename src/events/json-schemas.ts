@@ -95,3 +95,23 @@ export function schemasReadme(): string {
     '',
   ].join('\n');
 }
+
+/**
+ * The event schemas as OpenAPI 3.1 components (POST /v1/events documents its body with
+ * them): one per type, named `CloudEvent.<type>`, and `CloudEvent`, any of them by `type`.
+ */
+export function eventComponents(): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  const mapping: Record<string, string> = {};
+  for (const type of EVENT_TYPES) {
+    const { $schema: _schema, $id: _id, ...schema } = schemaOf(type);
+    out[`CloudEvent.${type}`] = schema;
+    mapping[type] = `#/components/schemas/CloudEvent.${type}`;
+  }
+  out.CloudEvent = {
+    description: ENVELOPE_NOTE,
+    oneOf: Object.values(mapping).map(($ref) => ({ $ref })),
+    discriminator: { propertyName: 'type', mapping },
+  };
+  return out;
+}

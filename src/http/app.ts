@@ -6,11 +6,14 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { eventComponents } from '../events/json-schemas.js';
 import { HuitianError } from '../errors.js';
 import type { AppDeps } from './app-deps.js';
 import { bearerToken, mayPerform, ROLE_FOR, TokenVerifier, type Action } from './auth.js';
 import { INGEST_CONTENT_TYPES } from './ingest-body.js';
+import { RouteMethods } from './route-methods.js';
+import { openApiTransform, openApiTransformObject } from './route-schemas.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerKpiRoutes } from './routes/kpis.js';
@@ -22,6 +25,9 @@ declare module 'fastify' {
     action?: Action | 'probe';
   }
 }
+
+/** Seconds a 503 asks the client to wait. */
+const RETRY_AFTER_503_S = 5;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -39,6 +45,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  const routeMethods = new RouteMethods();
+  app.addHook('onRoute', (r) => routeMethods.add(r.url, r.method));
 
   // Ingest gets the body as bytes and decodes each record itself, so one bad record is one
   // rejection instead of a failed request (and the bytes go into the recovery log as they
@@ -55,17 +63,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
+  // The document is generated from the routes' zod schemas (see route-schemas.ts); security
+  // is declared per operation, so the open probes stay open.
   await app.register(swagger, {
     openapi: {
+      openapi: '3.1.0',
       info: {
         title: 'huitian-brain API',
-        description: '回天城市大脑事件流处理服务 — events in, event-time KPIs and alerts out.',
+        description:
+          '回天城市大脑事件流处理服务：接收 CloudEvents 事件，按事件时间计算指标并生成四色预警。\n\nThe event-stream service of the Huitian City Brain hub: CloudEvents in, event-time KPIs and alerts out. Times are RFC 3339; every error body is {"error":{"code","message","details?"}} with a stable code.',
         version: '1',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token of HUITIAN_TOKENS; its role decides what it may do' } } },
     },
-    transform: jsonSchemaTransform,
+    transform: openApiTransform,
+    transformObject: openApiTransformObject(eventComponents()),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   const verifier = new TokenVerifier(deps.config.tokenRoles);
@@ -108,8 +120,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     deps.hub.endAll();
   });
 
+  // Retry-After on every 429 and 503, so a client knows when to come back (the rate limiter
+  // sets its own; a store that is away gets a few seconds).
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) void reply.header('retry-after', String(RETRY_AFTER_503_S));
+    return payload;
+  });
+
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send(new HuitianError('NOT_FOUND', { method: request.method, url: request.url.split('?')[0]! }).toBody());
+    const path = request.url.split('?')[0]!;
+    const allowed = routeMethods.allowed(path);
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      const allow = allowed.join(', ');
+      void reply
+        .code(405)
+        .header('allow', allow)
+        .send(new HuitianError('METHOD_NOT_ALLOWED', { method: request.method, url: path, allow }).toBody());
+      return;
+    }
+    void reply.code(404).send(new HuitianError('NOT_FOUND', { method: request.method, url: path }).toBody());
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

@@ -11,6 +11,7 @@ import { afterAll, afterEach, expect } from 'vitest';
 import { loadConfig, type ConfigOverrides, type Role, type ServiceConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createService, type Service } from '../../src/service.js';
+import { checkEveryAnswer } from './openapi-conformance.js';
 
 /** One token per role (each ≥ 8 characters, as loadConfig requires). */
 export const TOKENS: Record<Role, string> = {
@@ -57,6 +58,8 @@ export interface TestService {
   readonly config: ServiceConfig;
   readonly dataDir: string;
   readonly clock: ManualClock;
+  /** Answers that did not conform to the OpenAPI document; the test fails when any is left. */
+  readonly nonConforming: string[];
   stop(): Promise<void>;
 }
 
@@ -72,6 +75,8 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
   const config = loadConfig(env, options.overrides ?? {});
   const clock = options.clock ?? new ManualClock();
   const service = await createService(config, { logger: createLogger('silent'), wallClock: clock.now });
+  const nonConforming: string[] = [];
+  checkEveryAnswer(service.app, nonConforming);
   let stopped = false;
   const ts: TestService = {
     service,
@@ -79,6 +84,7 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
     config,
     dataDir,
     clock,
+    nonConforming,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -93,7 +99,10 @@ const running: TestService[] = [];
 /** Registers the hooks that stop every service a test started and remove the temp dirs. */
 export function useServiceCleanup(): void {
   afterEach(async () => {
-    for (const s of running.splice(0)) await s.stop();
+    const services = running.splice(0);
+    for (const s of services) await s.stop();
+    const problems = services.flatMap((s) => s.nonConforming);
+    expect(problems, 'answers that the OpenAPI document does not declare').toEqual([]);
   });
   afterAll(() => {
     for (const dir of createdDirs.splice(0)) rmSync(dir, { recursive: true, force: true });

@@ -314,7 +314,7 @@ describe('GET /v1/kpis/:name/series', () => {
     const url = '/v1/kpis/fire_response_coverage_5min/series';
     for (const window of ['24', '0h', '90s', '1w', '-5m', '1.5h']) {
       const error = expectError(await get(app, `${url}?${MORNING}&step=5m&window=${q(window)}`), 400, 'VALIDATION_FAILED');
-      expect(error.message, window).toBe('the request is invalid: window: must be a whole number of minutes, hours or days, e.g. 5m, 24h, 7d');
+      expect(error.message, window).toBe('the request is invalid: querystring.window: must be a whole number of minutes, hours or days, e.g. 5m, 24h, 7d');
     }
     const step = expectError(await get(app, `${url}?${MORNING}&step=2m`), 400, 'VALIDATION_FAILED');
     expect(step.details).toEqual([expect.stringMatching(/^querystring\.step: /)]);

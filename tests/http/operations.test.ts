@@ -138,12 +138,29 @@ describe('OpenAPI', () => {
 });
 
 describe('error answers', () => {
-  it('answers 404 NOT_FOUND for an unknown route or method, without the query string', async () => {
+  it('answers 404 NOT_FOUND for an unknown route, without the query string', async () => {
     const { app } = await startTestService();
     let error = expectError(await get(app, '/v2/alerts?token=secret'), 404, 'NOT_FOUND');
     expect(error.message).toBe('no route GET /v2/alerts');
-    error = expectError(await call(app, 'POST', '/v1/kpis', { body: {} }), 404, 'NOT_FOUND');
-    expect(error.message).toBe('no route POST /v1/kpis');
+    // An empty path parameter is no such thing, not an invalid request.
+    expectError(await get(app, '/v1/kpis/'), 404, 'KPI_NOT_FOUND');
+    expectError(await get(app, '/v1/alerts/'), 404, 'ALERT_NOT_FOUND');
+  });
+
+  it('answers 405 METHOD_NOT_ALLOWED with Allow for a known path asked with another method', async () => {
+    const { app } = await startTestService();
+    let r = await call(app, 'POST', '/v1/kpis', { body: {} });
+    let error = expectError(r, 405, 'METHOD_NOT_ALLOWED');
+    expect(error.message).toBe('POST is not allowed on /v1/kpis; allowed: GET, HEAD');
+    expect(r.headers.allow).toBe('GET, HEAD');
+    r = await app.inject({ method: 'DELETE', url: '/v1/alerts/al_1/ack?x=1' }).then((res) => ({ status: res.statusCode, headers: res.headers, body: res.body, json: res.json() }));
+    error = expectError(r, 405, 'METHOD_NOT_ALLOWED');
+    expect([r.headers.allow, error.message]).toEqual(['POST', 'DELETE is not allowed on /v1/alerts/al_1/ack; allowed: POST']);
+    // A path matched by two routes allows what either allows (/v1/alerts/stream is also /v1/alerts/:id).
+    r = await app.inject({ method: 'PUT', url: '/v1/alerts/stream' }).then((res) => ({ status: res.statusCode, headers: res.headers, body: res.body, json: res.json() }));
+    expect([r.status, r.headers.allow]).toEqual([405, 'GET, HEAD']);
+    r = await app.inject({ method: 'OPTIONS', url: '/v1/events' }).then((res) => ({ status: res.statusCode, headers: res.headers, body: res.body, json: res.json() }));
+    expect([r.status, r.headers.allow]).toEqual([405, 'POST']);
   });
 
   it('answers 500 INTERNAL with a reference and no stack trace, message or path of the cause', async () => {
@@ -206,7 +223,7 @@ describe('error answers', () => {
       'VALIDATION_FAILED',
       'BODY_INVALID',
       'VALIDATION_FAILED',
-      'KPI_NOT_FOUND',
+      'VALIDATION_FAILED',
       'VALIDATION_FAILED',
       'VALIDATION_FAILED',
     ]);

@@ -9,19 +9,99 @@ import type { KpiDefinition } from '../../kpis/kpi-definition.js';
 import { BUCKET_MS } from '../../kpis/partials.js';
 import { evaluateKpi, kpiSeries } from '../../kpis/query.js';
 import type { AppDeps } from '../app-deps.js';
+import { dateTime, dateTimeParam, failure, ok, route } from '../route-schemas.js';
 
 const STEPS: Record<string, number> = { '1m': 60_000, '5m': 300_000, '1h': 3_600_000, '1d': 86_400_000 };
 const MAX_SERIES_POINTS = 10_000;
 const DEFAULT_RANGE_MS = 24 * 3_600_000;
 
-const rfc3339 = z
-  .string()
-  .refine((s) => parseRfc3339(s) !== undefined, { message: 'must be an RFC 3339 timestamp with offset, e.g. 2026-07-21T08:00:00+08:00' });
 const range = {
-  from: rfc3339.optional().describe('RFC 3339; default: `to` − 24 h'),
-  to: rfc3339.optional().describe('RFC 3339, exclusive; default: the end of the current minute of event time'),
+  from: dateTimeParam.optional().describe('RFC 3339; default: `to` − 24 h'),
+  to: dateTimeParam.optional().describe('RFC 3339, exclusive; default: the end of the current minute of event time'),
 };
-const nameParams = z.object({ name: z.string().min(1) });
+const nameParams = z.object({ name: z.string().describe('KPI name, e.g. fire_response_coverage_5min (GET /v1/kpis lists them)') });
+
+// --- answer schemas -------------------------------------------------------------------
+
+const KINDS = ['ratio', 'percentile', 'mean', 'gauge'] as const;
+const num = z.number().nullable();
+
+/** The figures beside `value` of each kind, in a result, a group and a series point. */
+const FIGURES = {
+  ratio: { numerator: z.number(), denominator: z.number(), unresolved: z.number().optional().describe('Incidents never dispatched, evicted after 24 h') },
+  percentile: { count: z.number() },
+  mean: { sum: z.number(), count: z.number() },
+  gauge: { last: num, max: num, mean: num, samples: z.number().int().describe('Sampled minutes in the range') },
+} as const;
+
+const catalogueBase = {
+  name: z.string(),
+  title: z.string().describe('Chinese'),
+  titleEn: z.string(),
+  unit: z.string(),
+  target: num,
+  targetDirection: z.enum(['atLeast', 'atMost']).nullable(),
+  family: z.string().describe('Partial family = InfluxDB measurement'),
+  groupTags: z.array(z.string()).describe('Tags `groupBy` accepts'),
+  description: z.string().describe('Chinese'),
+  descriptionEn: z.string(),
+  clockStart: z.enum(['dispatched', 'received']).optional().describe('Fire KPIs: the response clock start in force'),
+};
+const catalogueEntry = z
+  .discriminatedUnion('kind', [
+    z.object({ ...catalogueBase, kind: z.literal('ratio'), numerator: z.string(), denominator: z.array(z.string()) }),
+    z.object({ ...catalogueBase, kind: z.literal('percentile'), quantile: z.number() }),
+    z.object({ ...catalogueBase, kind: z.literal('mean'), sumField: z.string(), countField: z.string() }),
+    z.object({ ...catalogueBase, kind: z.literal('gauge'), aggregates: z.array(z.enum(['last', 'max', 'mean'])) }),
+  ])
+  .meta({ id: 'KpiDefinition' });
+const catalogue = z.object({ items: z.array(catalogueEntry) }).meta({ id: 'KpiCatalogue' });
+
+const resultBase = {
+  name: z.string(),
+  unit: z.string(),
+  from: dateTime,
+  to: dateTime.describe('Exclusive'),
+  value: num.describe('null when nothing was decided in the range'),
+  target: num,
+  meetsTarget: z.boolean().nullable(),
+};
+const groupKey = z.record(z.string(), z.string()).describe('The group: tag → value (`unknown` when a partial has no such tag)');
+const kpiResult = z
+  .discriminatedUnion(
+    'kind',
+    KINDS.map((kind) =>
+      z
+        .object({
+          ...resultBase,
+          kind: z.literal(kind),
+          ...FIGURES[kind],
+          groups: z.array(z.object({ key: groupKey, value: num, ...FIGURES[kind] })).describe('One per group when `groupBy` is given, sorted by key'),
+        })
+        .meta({ id: `KpiValue_${kind}` }),
+    ) as unknown as [z.ZodObject, z.ZodObject, z.ZodObject, z.ZodObject],
+  )
+  .meta({ id: 'KpiValue' });
+const kpiSeriesAnswer = z
+  .discriminatedUnion(
+    'kind',
+    KINDS.map((kind) =>
+      z
+        .object({
+          name: z.string(),
+          kind: z.literal(kind),
+          unit: z.string(),
+          target: num,
+          from: dateTime,
+          to: dateTime,
+          step: z.enum(['1m', '5m', '1h', '1d']),
+          window: z.string(),
+          points: z.array(z.object({ at: dateTime.describe('End of the window (exclusive)'), from: dateTime, value: num, ...FIGURES[kind] })),
+        })
+        .meta({ id: `KpiSeries_${kind}` }),
+    ) as unknown as [z.ZodObject, z.ZodObject, z.ZodObject, z.ZodObject],
+  )
+  .meta({ id: 'KpiSeries' });
 
 /** `90s`, `5m`, `24h`, `7d` → milliseconds; whole minutes only, as buckets are minutes. */
 export function parseWindow(text: string): number | undefined {
@@ -31,7 +111,7 @@ export function parseWindow(text: string): number | undefined {
   return ms > 0 ? ms : undefined;
 }
 
-function catalogueEntry(def: KpiDefinition, deps: AppDeps) {
+function catalogueEntryOf(def: KpiDefinition, deps: AppDeps) {
   const { minuteValue: _ignored, ...rest } = def as KpiDefinition & { minuteValue?: unknown };
   const entry: Record<string, unknown> = { ...rest };
   if (def.family === 'fire_response') entry.clockStart = deps.config.fireClockStart;
@@ -55,23 +135,32 @@ function resolveRange(deps: AppDeps, from: string | undefined, to: string | unde
 export function registerKpiRoutes(app: FastifyInstance, deps: AppDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
-  r.get('/v1/kpis', { config: { action: 'read' }, schema: { tags: ['kpis'], summary: 'The KPI catalogue' } }, async () => ({
-    items: KPI_CATALOGUE.map((k) => catalogueEntry(k, deps)),
-  }));
+  r.get(
+    '/v1/kpis',
+    route({
+      operationId: 'listKpis',
+      summary: 'The KPI catalogue',
+      description: '指标目录：每项指标的名称、中英文标题、单位、目标值、类型、可分组标签与口径说明。',
+      tags: ['kpis'],
+      action: 'read',
+      responses: { 200: ok(catalogue, 'Every KPI the service computes') },
+    }),
+    async () => ({ items: KPI_CATALOGUE.map((k) => catalogueEntryOf(k, deps)) }),
+  );
 
   r.get(
     '/v1/kpis/:name',
-    {
-      config: { action: 'read' },
-      schema: {
-        tags: ['kpis'],
-        summary: 'A KPI over [from, to), optionally grouped',
-        description:
-          'Ratios answer value, numerator, denominator; percentiles value and count; means value, sum, count; gauges value (= last), last, max, mean over the sampled minutes. value is null when nothing was decided in the range.',
-        params: nameParams,
-        querystring: z.object({ ...range, groupBy: z.string().optional().describe('comma-separated group tags, e.g. district or district,station') }),
-      },
-    },
+    route({
+      operationId: 'getKpi',
+      summary: 'A KPI over [from, to), optionally grouped',
+      description:
+        '某项指标在 [from, to) 内的值，可按街道等标签分组；分片求和后再相除，任意区间、任意分组都精确。\n\nRatios answer value, numerator, denominator; percentiles value and count; means value, sum, count; gauges value (= last), last, max, mean over the sampled minutes. value is null when nothing was decided in the range.',
+      tags: ['kpis'],
+      action: 'read',
+      params: nameParams,
+      querystring: z.object({ ...range, groupBy: z.string().optional().describe('comma-separated group tags, e.g. district or district,station') }),
+      responses: { 200: ok(kpiResult, 'The KPI over the range'), 404: failure('KPI_NOT_FOUND'), 503: failure('STORE_UNAVAILABLE') },
+    }),
     async (request) => {
       const def = resolveKpi(request.params.name);
       const [from, to] = resolveRange(deps, request.query.from, request.query.to);
@@ -90,19 +179,24 @@ export function registerKpiRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   r.get(
     '/v1/kpis/:name/series',
-    {
-      config: { action: 'read' },
-      schema: {
-        tags: ['kpis'],
-        summary: 'A rolling series: one point per step, each the KPI over the trailing window',
-        params: nameParams,
-        querystring: z.object({
-          ...range,
-          step: z.enum(['1m', '5m', '1h', '1d']).default('1h'),
-          window: z.string().optional().describe('trailing window per point, e.g. 24h; default = step'),
-        }),
-      },
-    },
+    route({
+      operationId: 'getKpiSeries',
+      summary: 'A rolling series: one point per step, each the KPI over the trailing window',
+      description: '指标滚动序列：每个步长一个点，每点为截至该时刻的滑动窗口（如 24 小时）内的指标值。',
+      tags: ['kpis'],
+      action: 'read',
+      params: nameParams,
+      querystring: z.object({
+        ...range,
+        step: z.enum(['1m', '5m', '1h', '1d']).default('1h'),
+        window: z
+          .string()
+          .regex(/^0*[1-9]\d*[mhd]$/, { message: 'must be a whole number of minutes, hours or days, e.g. 5m, 24h, 7d' })
+          .optional()
+          .describe('trailing window per point, whole minutes, hours or days, e.g. 24h; default = step'),
+      }),
+      responses: { 200: ok(kpiSeriesAnswer, 'The series'), 404: failure('KPI_NOT_FOUND'), 503: failure('STORE_UNAVAILABLE') },
+    }),
     async (request) => {
       const def = resolveKpi(request.params.name);
       const [from, to] = resolveRange(deps, request.query.from, request.query.to);
