@@ -14,6 +14,7 @@
 import { InfluxDB, Point, setLogger, type QueryApi, type WriteApi } from '@influxdata/influxdb-client';
 import type { Logger } from 'pino';
 import { FAMILY_TAGS } from '../kpis/catalogue.js';
+import { mergeFields, type Fields } from '../kpis/partials.js';
 import type { PartialRow } from '../kpis/query.js';
 import type { KpiSink } from '../pipeline/pipeline.js';
 import type { KpiReader, PartialGrouping } from '../ports.js';
@@ -98,20 +99,37 @@ export class InfluxKpiStore implements KpiSink, KpiReader {
 
   async partialRows(family: string, from: number, to: number, grouping: PartialGrouping): Promise<PartialRow[]> {
     const tags = FAMILY_TAGS.get(family) ?? [];
-    const columns = grouping === 'bucket' ? ['_time', '_field'] : grouping === 'tags' ? [...tags, '_field'] : ['_time', ...tags, '_field'];
-    const flux = buildPartialsFlux(this.options.bucket, family, from, to, columns);
-    const rows = await this.queryApi.collectRows<Record<string, unknown>>(flux);
-    const out = new Map<string, PartialRow & { fields: Record<string, number> }>();
-    for (const r of rows) {
-      const bucket = grouping === 'tags' ? from : Date.parse(String(r._time));
-      const rowTags: Record<string, string> = {};
-      if (grouping !== 'bucket') for (const t of tags) if (typeof r[t] === 'string' && r[t] !== '') rowTags[t] = r[t] as string;
+    if (grouping === 'tags') return this.tagRows(family, from, to, tags);
+    // Per-minute answers read the points as stored and merge them here: Flux in InfluxDB
+    // 1.8 makes a table per window (aggregateWindow) or per _time (group), which is
+    // orders of magnitude slower than reading the points.
+    const keep = grouping === 'bucket' ? [] : tags;
+    const flux = `${rangeFlux(this.options.bucket, family, from, to)}
+  |> keep(columns: [${['_time', '_field', '_value', ...keep].map(fluxString).join(', ')}])`;
+    const out = new Map<string, PartialRow & { fields: Fields }>();
+    for (const r of await this.queryApi.collectRows<Record<string, unknown>>(flux)) {
+      const bucket = Date.parse(String(r._time));
+      const rowTags = tagsOfRow(r, keep);
       const key = `${bucket}|${JSON.stringify(rowTags)}`;
       let row = out.get(key);
       if (row === undefined) out.set(key, (row = { family, bucket, tags: rowTags, fields: {} }));
-      row.fields[String(r._field)] = Number(r._value);
+      mergeFields(row.fields, { [String(r._field)]: Number(r._value) });
     }
     return [...out.values()].sort((a, b) => a.bucket - b.bucket);
+  }
+
+  /** Partials summed over the range per group tags, inside InfluxDB (one table per group). */
+  private async tagRows(family: string, from: number, to: number, tags: readonly string[]): Promise<PartialRow[]> {
+    const flux = buildPartialsFlux(this.options.bucket, family, from, to, [...tags, '_field']);
+    const out = new Map<string, PartialRow & { fields: Fields }>();
+    for (const r of await this.queryApi.collectRows<Record<string, unknown>>(flux)) {
+      const rowTags = tagsOfRow(r, tags);
+      const key = JSON.stringify(rowTags);
+      let row = out.get(key);
+      if (row === undefined) out.set(key, (row = { family, bucket: from, tags: rowTags, fields: {} }));
+      row.fields[String(r._field)] = Number(r._value);
+    }
+    return [...out.values()];
   }
 
   /** null when InfluxDB answers its health endpoint, else the problem. */
@@ -129,14 +147,24 @@ function fluxString(s: string): string {
   return JSON.stringify(s);
 }
 
+function tagsOfRow(r: Record<string, unknown>, tags: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of tags) if (typeof r[t] === 'string' && r[t] !== '') out[t] = r[t] as string;
+  return out;
+}
+
+function rangeFlux(bucket: string, family: string, from: number, to: number): string {
+  return `from(bucket: ${fluxString(bucket)})
+  |> range(start: ${new Date(from).toISOString()}, stop: ${new Date(to).toISOString()})
+  |> filter(fn: (r) => r._measurement == ${fluxString(family)})`;
+}
+
 /**
  * Sums a family's partials over the group columns, except `max_*` fields, which take the
  * maximum — the same merge rule as kpis/partials.ts.
  */
 export function buildPartialsFlux(bucket: string, family: string, from: number, to: number, columns: readonly string[]): string {
-  const base = `from(bucket: ${fluxString(bucket)})
-  |> range(start: ${new Date(from).toISOString()}, stop: ${new Date(to).toISOString()})
-  |> filter(fn: (r) => r._measurement == ${fluxString(family)})`;
+  const base = rangeFlux(bucket, family, from, to);
   const group = `group(columns: [${columns.map(fluxString).join(', ')}])`;
   return `sums = ${base}
   |> filter(fn: (r) => r._field !~ /^max_/)

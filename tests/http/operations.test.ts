@@ -194,6 +194,23 @@ describe('error answers', () => {
     expect((await get(ts.app, '/v1/alerts')).json.items.map((a: { entityId: string }) => a.entityId)).toEqual(['P0']);
   });
 
+  it('answers 503 STORE_UNAVAILABLE with Retry-After when the KPI store refuses or fails, never 500', async () => {
+    // Nothing listens on port 1: InfluxDB refuses every connection.
+    const ts = await startTestService({ env: { HUITIAN_INFLUX_URL: 'http://127.0.0.1:1' } });
+    for (const url of ['/v1/kpis/fire_response_coverage_5min', '/v1/kpis/parking_occupancy_rate?groupBy=district', '/v1/kpis/waterlogging_max_depth_cm/series?step=1h']) {
+      const r = await get(ts.app, url);
+      const error = expectError(r, 503, 'STORE_UNAVAILABLE');
+      expect(error.message, url).toMatch(/^a store is unavailable: the KPI store did not answer: /);
+      expect(r.headers['retry-after'], url).toBe('5');
+    }
+    // Any failure of the store, not only a refused connection.
+    const embedded = await startTestService();
+    (embedded.service.store as unknown as { partialRows: unknown }).partialRows = async () => {
+      throw new Error('timeout');
+    };
+    expectError(await get(embedded.app, '/v1/kpis/fire_response_coverage_5min'), 503, 'STORE_UNAVAILABLE');
+  });
+
   it('never puts a stack trace or a source path into a body, whatever the request', async () => {
     const { app } = await startTestService();
     const bodies: string[] = [];

@@ -1,5 +1,5 @@
 /** KPI routes: the catalogue, a value over a range (optionally grouped), and a rolling series. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { formatRfc3339, parseRfc3339 } from '../../events/event-time.js';
@@ -7,7 +7,8 @@ import { HuitianError } from '../../errors.js';
 import { KPI_CATALOGUE, kpiByName } from '../../kpis/catalogue.js';
 import type { KpiDefinition } from '../../kpis/kpi-definition.js';
 import { BUCKET_MS } from '../../kpis/partials.js';
-import { evaluateKpi, kpiSeries } from '../../kpis/query.js';
+import { evaluateKpi, kpiSeries, type PartialRow } from '../../kpis/query.js';
+import type { KpiReader } from '../../ports.js';
 import type { AppDeps } from '../app-deps.js';
 import { dateTime, dateTimeParam, failure, ok, route } from '../route-schemas.js';
 
@@ -132,6 +133,19 @@ function resolveRange(deps: AppDeps, from: string | undefined, to: string | unde
   return [start, end];
 }
 
+/**
+ * Partial rows from the KPI store. A store that times out or refuses (InfluxDB away or
+ * overloaded) is a 503 the client may retry, never a 500: the request was fine.
+ */
+async function readPartials(deps: AppDeps, request: FastifyRequest, ...args: Parameters<KpiReader['partialRows']>): Promise<PartialRow[]> {
+  try {
+    return await deps.kpis.partialRows(...args);
+  } catch (err) {
+    request.log.warn({ err, family: args[0] }, 'KPI store query failed');
+    throw new HuitianError('STORE_UNAVAILABLE', { details: `the KPI store did not answer: ${(err as Error).message}` }, { cause: err });
+  }
+}
+
 export function registerKpiRoutes(app: FastifyInstance, deps: AppDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -171,7 +185,7 @@ export function registerKpiRoutes(app: FastifyInstance, deps: AppDeps): void {
         }
       }
       const grouping = def.kind === 'gauge' ? (groupBy.length > 0 ? 'bucket-and-tags' : 'bucket') : 'tags';
-      const rows = await deps.kpis.partialRows(def.family, from, to, grouping);
+      const rows = await readPartials(deps, request, def.family, from, to, grouping);
       const result = evaluateKpi(def, rows, from, to, groupBy);
       return { ...result, from: formatRfc3339(from), to: formatRfc3339(to) };
     },
@@ -206,7 +220,7 @@ export function registerKpiRoutes(app: FastifyInstance, deps: AppDeps): void {
       if ((to - from) / stepMs > MAX_SERIES_POINTS) {
         throw new HuitianError('VALIDATION_FAILED', { details: `the range holds more than ${MAX_SERIES_POINTS} steps; use a larger step` });
       }
-      const rows = await deps.kpis.partialRows(def.family, from + stepMs - windowMs, to, 'bucket');
+      const rows = await readPartials(deps, request, def.family, from + stepMs - windowMs, to, 'bucket');
       const points = kpiSeries(def, rows, from, to, stepMs, windowMs).map((p) => ({ ...p, at: formatRfc3339(p.at), from: formatRfc3339(p.from) }));
       return {
         name: def.name,
