@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { configTableMarkdown } from '../src/config.js';
 import { errorTableMarkdown } from '../src/errors.js';
+import { metricsTableMarkdown } from '../src/metrics.js';
 
 export function replaceSection(text: string, name: string, body: string): string {
   const start = `<!-- ${name}:start -->`;
@@ -16,11 +17,12 @@ export function replaceSection(text: string, name: string, body: string): string
   return `${text.slice(0, i + start.length)}\n${body}\n${text.slice(j)}`;
 }
 
-export function renderReadme(text: string): string {
-  return replaceSection(replaceSection(text, 'config-table', configTableMarkdown()), 'error-table', errorTableMarkdown());
+export async function renderReadme(text: string): Promise<string> {
+  const out = replaceSection(replaceSection(text, 'config-table', configTableMarkdown()), 'error-table', errorTableMarkdown());
+  return replaceSection(out, 'metrics-table', await metricsTableMarkdown());
 }
 
 if (process.argv[1]?.endsWith('generate-docs.ts')) {
   const text = readFileSync('README.md', 'utf8');
-  writeFileSync('README.md', renderReadme(text));
+  writeFileSync('README.md', await renderReadme(text));
 }

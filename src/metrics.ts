@@ -2,6 +2,11 @@
  * Prometheus metrics (prom-client), one registry per service instance so tests can run
  * several side by side. Event counters are labelled by event type; unknown or
  * unparseable types collapse into `invalid` to keep label cardinality bounded.
+ *
+ * Names follow the Prometheus conventions that `promtool check metrics` checks (CI runs it
+ * on /metrics after a replay): counters end in `_total` and nothing else does, a name ends
+ * in its base unit, a Unix time in `_timestamp_seconds`. Where a name changed, the old one
+ * stays beside it as long as it lints (README: Metrics), so dashboards do not go blank.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AlertReader } from './ports.js';
@@ -14,22 +19,35 @@ export class ServiceMetrics {
   readonly eventsRejected: Counter<'type'>;
   readonly eventsLate: Counter<'type'>;
   readonly eventsDuplicate: Counter<'type'>;
-  readonly watermark: Gauge;
+  /** Sets huitian_watermark_timestamp_seconds (and its deprecated alias). */
+  readonly watermark: { set(seconds: number): void };
   readonly lag: Gauge;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
-  readonly sinkBacklog: Gauge;
+  /** Sets huitian_kpi_sink_backlog_partials (and its deprecated alias). */
+  readonly sinkBacklog: { set(partials: number): void };
   readonly commitDuration: Histogram;
 
   constructor(alerts: AlertReader, wallClock: () => number, maxEventTime: () => number | null) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'huitian_' });
+    // prom-client reports the totals of active handles, requests and resources as gauges
+    // named like counters; the per-type gauges beside them (huitian_nodejs_active_handles
+    // {type=…}) carry the same numbers: sum() them.
+    for (const kind of ['handles', 'requests', 'resources']) this.registry.removeSingleMetric(`huitian_nodejs_active_${kind}_total`);
     const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ['type'] as const, registers });
     this.eventsIn = counter('huitian_events_in_total', 'Events received from any source, by type.');
     this.eventsAccepted = counter('huitian_events_accepted_total', 'Events accepted into the engine, by type.');
     this.eventsRejected = counter('huitian_events_rejected_total', 'Events rejected as invalid (dead-lettered), by type.');
     this.eventsLate = counter('huitian_events_late_total', 'Events rejected as older than the watermark, by type.');
     this.eventsDuplicate = counter('huitian_events_duplicate_total', 'Duplicate events (same source and id) ignored, by type.');
-    this.watermark = new Gauge({ name: 'huitian_watermark_seconds', help: 'Current event-time watermark (Unix seconds).', registers });
+    const watermark = new Gauge({ name: 'huitian_watermark_timestamp_seconds', help: 'Current event-time watermark (Unix time in seconds).', registers });
+    const watermarkOld = new Gauge({ name: 'huitian_watermark_seconds', help: 'Deprecated: huitian_watermark_timestamp_seconds.', registers });
+    this.watermark = {
+      set(seconds) {
+        watermark.set(seconds);
+        watermarkOld.set(seconds);
+      },
+    };
     this.lag = new Gauge({
       name: 'huitian_pipeline_lag_seconds',
       help: 'Wall clock minus the newest event time processed: how far behind real time the pipeline is (live streams).',
@@ -39,7 +57,14 @@ export class ServiceMetrics {
         if (t !== null) this.set((wallClock() - t) / 1000);
       },
     });
-    this.sinkBacklog = new Gauge({ name: 'huitian_kpi_sink_backlog', help: 'KPI partials waiting to be written to the external KPI store.', registers });
+    const backlog = new Gauge({ name: 'huitian_kpi_sink_backlog_partials', help: 'KPI partials waiting to be written to the external KPI store.', registers });
+    const backlogOld = new Gauge({ name: 'huitian_kpi_sink_backlog', help: 'Deprecated: huitian_kpi_sink_backlog_partials.', registers });
+    this.sinkBacklog = {
+      set(partials) {
+        backlog.set(partials);
+        backlogOld.set(partials);
+      },
+    };
     this.commitDuration = new Histogram({
       name: 'huitian_store_commit_seconds',
       help: 'Duration of one durable commit of an engine step.',
@@ -68,4 +93,17 @@ export class ServiceMetrics {
   static typeLabel(type: string | null | undefined): string {
     return typeof type === 'string' && isEventType(type) ? type : 'invalid';
   }
+}
+
+/** Metrics of this service (not prom-client's process and Node.js defaults) for the README table. */
+export async function metricsTableMarkdown(): Promise<string> {
+  const none = { listAlerts: () => ({ items: [], nextCursor: null }), getAlert: () => undefined, alertEventsAfter: () => [], lastAlertEventSeq: () => 0, countAlerts: () => [] };
+  const m = new ServiceMetrics(none, () => 0, () => null);
+  const rows = (await m.registry.getMetricsAsJSON())
+    .filter((x) => !/^huitian_(process_|nodejs_)/.test(x.name))
+    .map((x) => {
+      const labels = (m.registry.getSingleMetric(x.name) as unknown as { labelNames?: string[] } | undefined)?.labelNames ?? [];
+      return `| \`${x.name}\` | ${x.type} | ${labels.map((l) => `\`${l}\``).join(', ')} | ${x.help.replace(/\|/g, '\\|')} |`;
+    });
+  return ['| metric | type | labels | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { renderReadme } from '../scripts/generate-docs.js';
 
 describe('README.md', () => {
-  it('has the configuration and error tables generated from the code (run `npm run docs`)', () => {
+  it('has the configuration, error and metric tables generated from the code (run `npm run docs`)', async () => {
     const text = readFileSync('README.md', 'utf8');
-    expect(renderReadme(text)).toBe(text);
+    expect(await renderReadme(text)).toBe(text);
   });
 
   it('starts with the two commands of the quick start', () => {

@@ -79,7 +79,8 @@ describe('GET /metrics', () => {
     expect(sample(m, 'huitian_alerts{severity="orange",status="acknowledged"}')).toBe(1);
     expect(sample(m, 'huitian_alerts{severity="red",status="open"}')).toBe(1);
     expect(sample(m, 'huitian_alerts{severity="red",status="acknowledged"}')).toBeUndefined();
-    expect(sample(m, 'huitian_watermark_seconds')).toBe(Date.parse(at(540)) / 1000);
+    expect(sample(m, 'huitian_watermark_timestamp_seconds')).toBe(Date.parse(at(540)) / 1000);
+    expect(sample(m, 'huitian_watermark_seconds'), 'the deprecated name keeps answering').toBe(Date.parse(at(540)) / 1000);
     // Wall clock (09:01:30) minus the newest event time (08:10:00).
     expect(sample(m, 'huitian_pipeline_lag_seconds')).toBe((WALL_START + 90_000 - Date.parse(at(600))) / 1000);
     expect(sample(m, 'huitian_http_request_duration_seconds_count{method="POST",route="/v1/events",status="202"}')).toBe(1);
