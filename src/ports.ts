@@ -26,6 +26,12 @@ export type LogEntry =
   | { kind: 'ack'; alertId: string; by: string; note?: string; now: number }
   | { kind: 'resolve'; alertId: string; by: string; note?: string; now: number };
 
+/** A record's place in its source, so an operator can find it there (the Kafka key and offset). */
+export interface SourcePosition {
+  key: string | null;
+  offset: string;
+}
+
 export interface DeadLetter {
   receivedAt: number;
   /** Where it came from: `http`, `kafka:<topic>:<partition>`, `nats:<subject>`. */
@@ -35,6 +41,8 @@ export interface DeadLetter {
   reason: string;
   /** The record as received (truncated), for an operator to inspect and re-send. */
   payload: string;
+  /** Kafka: the record's key and offset in `channel`'s partition (forwarded, not stored). */
+  source?: SourcePosition;
 }
 
 /** Everything one engine step changed, committed atomically. */

@@ -24,13 +24,16 @@ export class KafkaPublisher implements AlertAnnouncer, DeadLetterForwarder {
     await this.producer.send({
       topic: this.dlqTopic,
       messages: letters.map((d) => ({
-        key: d.eventId,
+        // A record from Kafka keeps its key (the entity, so it lands beside its neighbours'
+        // dead letters) and says its offset: with huitian-channel that finds it in the input.
+        key: d.source === undefined ? d.eventId : d.source.key,
         value: d.payload,
         headers: {
           'huitian-reason': d.reason,
           'huitian-channel': d.channel,
           'huitian-received-at': formatRfc3339(d.receivedAt),
           ...(d.type === null ? {} : { 'huitian-type': d.type }),
+          ...(d.source === undefined ? {} : { 'huitian-source-offset': d.source.offset }),
         },
       })),
     });

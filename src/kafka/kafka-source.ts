@@ -207,13 +207,15 @@ export class KafkaSource implements EventSource {
     const rejections: Rejection[] = [];
     batch.messages.forEach((m, index) => {
       const raw = m.value === null ? '' : m.value.toString('utf8');
+      // Kept with a refused record so its dead letter says where it is in the input topic.
+      const source = { key: m.key === null ? null : m.key.toString('utf8'), offset: m.offset };
       if (raw === '') {
-        rejections.push({ index, id: null, type: null, reason: '(event): empty record', raw });
+        rejections.push({ index, id: null, type: null, reason: '(event): empty record', raw, source });
         return;
       }
       const decoded = decodeRecord(raw, headersOf(m.headers), 'ce_');
-      if (decoded.ok) candidates.push({ index, event: decoded.event, raw });
-      else rejections.push({ index, id: decoded.id ?? null, type: decoded.type ?? null, reason: decoded.reason, raw });
+      if (decoded.ok) candidates.push({ index, event: decoded.event, raw, source });
+      else rejections.push({ index, id: decoded.id ?? null, type: decoded.type ?? null, reason: decoded.reason, raw, source });
     });
     const last = batch.lastOffset();
     if (this.idle.size > 0) {

@@ -18,7 +18,7 @@ import { decodeNdjson } from '../events/ndjson.js';
 import type { HuitianEvent } from '../events/schemas.js';
 import { HuitianError } from '../errors.js';
 import { ServiceMetrics } from '../metrics.js';
-import type { AlertAnnouncer, CommittedAlertEvent, DeadLetter, DeadLetterForwarder, LogEntry } from '../ports.js';
+import type { AlertAnnouncer, CommittedAlertEvent, DeadLetter, DeadLetterForwarder, LogEntry, SourcePosition } from '../ports.js';
 import type { EmbeddedStore } from '../sqlite/embedded-store.js';
 
 /** An event that decoded, with its position in the request/batch. */
@@ -27,6 +27,8 @@ export interface Candidate {
   event: HuitianEvent;
   /** The record's text as received: what it is dead-lettered as if refused (late, future). */
   raw: string;
+  /** Where the record is in its source (Kafka), carried into its dead letter if refused. */
+  source?: SourcePosition;
 }
 
 /** A record that did not decode. */
@@ -36,6 +38,7 @@ export interface Rejection {
   type: string | null;
   reason: string;
   raw: string;
+  source?: SourcePosition;
 }
 
 export interface IngestReport {
@@ -159,6 +162,7 @@ export class Pipeline {
       type: r.type,
       reason: r.reason,
       payload: r.raw,
+      ...(r.source === undefined ? {} : { source: r.source }),
     }));
     const errors: IngestReport['errors'] = rejections.map((r) => ({ index: r.index, id: r.id, reason: r.reason }));
     for (let i = 0; i < candidates.length; i++) {
@@ -183,6 +187,7 @@ export class Pipeline {
           type: c.event.type,
           reason,
           payload: c.raw,
+          ...(c.source === undefined ? {} : { source: c.source }),
         });
       }
     }

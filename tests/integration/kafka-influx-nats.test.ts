@@ -93,14 +93,41 @@ describe.skipIf(!services.available)('Kafka in, InfluxDB and NATS out', () => {
     expect(want.some((w) => w.includes(':parking.blue'))).toBe(true);
   });
 
-  it('forwards invalid records to the dead-letter topic with the reason in a header', async () => {
+  it('forwards invalid records to the dead-letter topic with the reason in a header, the original key and the source offset', async () => {
     const consumer = kafka.consumer({ groupId: `it-dlq-${sfx}` });
     await consumer.connect();
     await consumer.subscribe({ topic: dlqTopic, fromBeginning: true });
-    const seen: Array<{ value: string; reason: string }> = [];
-    await consumer.run({ eachMessage: async ({ message }) => void seen.push({ value: message.value!.toString(), reason: String(message.headers!['huitian-reason']) }) });
+    const seen: Array<{ value: string; reason: string; key: string | null; channel: string; offset: string }> = [];
+    await consumer.run({
+      eachMessage: async ({ message }) =>
+        void seen.push({
+          value: message.value!.toString(),
+          reason: String(message.headers!['huitian-reason']),
+          key: message.key === null ? null : message.key.toString(),
+          channel: String(message.headers!['huitian-channel']),
+          offset: String(message.headers!['huitian-source-offset']),
+        }),
+    });
     await waitFor('dead letters', () => (seen.length >= 2 ? true : undefined), 30_000);
     await consumer.disconnect();
+    // Each dead letter leads back to its record: the key it had, its topic, partition and offset.
+    const input = kafka.consumer({ groupId: `it-dlq-src-${sfx}` });
+    await input.connect();
+    try {
+      await input.subscribe({ topic: topics[0]!, fromBeginning: true });
+      const records = new Map<string, string | undefined>();
+      await input.run({ eachMessage: async ({ partition, message }) => void records.set(`${partition}@${message.offset}`, message.value?.toString()) });
+      for (const d of seen) {
+        expect(d.key).toBe('WL-0');
+        const [, topic, partition] = d.channel.split(':');
+        expect(topic).toBe(topics[0]);
+        expect(d.offset).toMatch(/^\d+$/);
+        const found = await waitFor(`record ${d.channel}@${d.offset}`, () => records.get(`${partition}@${d.offset}`), 30_000);
+        expect(found).toBe(d.value);
+      }
+    } finally {
+      await input.disconnect();
+    }
     const reasons = seen.map((s) => s.reason).sort();
     expect(reasons[0]).toMatch(/^\(event\): invalid JSON/);
     expect(reasons[1]).toBe('data.depthCm: must be ≥ 0');
@@ -124,3 +151,4 @@ describe.skipIf(!services.available)('Kafka in, InfluxDB and NATS out', () => {
     }
   });
 });
+
