@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { hasBinaryModeHeaders } from '../events/binary-mode.js';
 import { eventComponents } from '../events/json-schemas.js';
 import { HuitianError } from '../errors.js';
 import type { AppDeps } from './app-deps.js';
@@ -61,6 +62,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     } catch (err) {
       done(new HuitianError('BODY_INVALID', { details: `invalid JSON (${(err as Error).message})` }), undefined);
     }
+  });
+  // CloudEvents binary mode is told by `ce-specversion`, not by the content type, which
+  // is the data's own (datacontenttype) — or absent: the Python SDK's to_binary sends none
+  // when the event has no datacontenttype. Only ingest takes such a body.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+    if (request.routeOptions.url === '/v1/events' && hasBinaryModeHeaders(request.headers, 'ce-')) return done(null, body);
+    done(new HuitianError('UNSUPPORTED_MEDIA_TYPE', { contentType: request.headers['content-type'] ?? '(none)' }), undefined);
   });
 
   // The document is generated from the routes' zod schemas (see route-schemas.ts); security
