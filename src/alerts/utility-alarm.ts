@@ -13,8 +13,15 @@ export const UTILITY_ALARM_RULE = 'utility_alarm';
 
 const NETWORK_ZH = { water: '供水', power: '电力', gas: '燃气', heat: '供热' } as const;
 
+/**
+ * The alarm's entity id, `lineId/code`. A `/` (and the `%` that escapes it) in the line id
+ * is percent-escaped, so that line `A/B` with code `C` and line `A` with code `B/C` stay two
+ * alarms: one clearing the other would take an active alarm out of the count. Ids without
+ * either character read as they always did.
+ */
 export function utilityAlarmEntity(lineId: string, code: string): string {
-  return `${lineId}/${code}`;
+  const line = lineId.includes('/') || lineId.includes('%') ? lineId.replace(/%/g, '%25').replace(/\//g, '%2F') : lineId;
+  return `${line}/${code}`;
 }
 
 export class UtilityAlarmRule {

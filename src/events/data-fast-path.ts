@@ -12,6 +12,7 @@
  */
 import {
   CLOSE_REASONS,
+  isKeyText,
   INCIDENT_CATEGORIES,
   MAX_DEPTH_CM,
   UTILITY_METRIC_RANGES,
@@ -31,7 +32,7 @@ const REASONS: ReadonlySet<unknown> = new Set(CLOSE_REASONS);
 const ALARM_STATES: ReadonlySet<unknown> = new Set(['raised', 'cleared']);
 
 function isId(v: unknown): v is string {
-  return typeof v === 'string' && v.length > 0;
+  return typeof v === 'string' && v.length > 0 && isKeyText(v);
 }
 
 function isNumberIn(v: unknown, lo: number, hi: number): v is number {
@@ -47,6 +48,15 @@ function optionalText(data: Data, out: Data, key: string): boolean {
   const v = data[key];
   if (v === undefined) return !(key in data);
   if (typeof v !== 'string') return false;
+  out[key] = v;
+  return true;
+}
+
+/** `optionalText` for a value that becomes a group tag (schemas.ts: keyText). */
+function optionalTag(data: Data, out: Data, key: string): boolean {
+  const v = data[key];
+  if (v === undefined) return !(key in data);
+  if (typeof v !== 'string' || !isKeyText(v)) return false;
   out[key] = v;
   return true;
 }
@@ -72,7 +82,7 @@ function waterlogging(d: Data): Data | undefined {
   if (!isId(pointId) || !isNumberIn(depthCm, 0, MAX_DEPTH_CM)) return undefined;
   const out: Data = { pointId, depthCm };
   const ok =
-    optionalText(d, out, 'district') &&
+    optionalTag(d, out, 'district') &&
     optionalText(d, out, 'name') &&
     optionalNumberIn(d, out, 'lon', -180, 180) &&
     optionalNumberIn(d, out, 'lat', -90, 90);
@@ -85,14 +95,14 @@ function utilityReading(d: Data): Data | undefined {
   const [lo, hi] = UTILITY_METRIC_RANGES[metric as keyof typeof UTILITY_METRIC_RANGES];
   if (value < lo || value > hi) return undefined;
   const out: Data = { lineId, network, metric, value };
-  return optionalText(d, out, 'district') ? out : undefined;
+  return optionalTag(d, out, 'district') ? out : undefined;
 }
 
 function utilityAlarm(d: Data): Data | undefined {
   const { lineId, network, code, state } = d;
   if (!isId(lineId) || !NETWORKS.has(network) || !isId(code) || !ALARM_STATES.has(state)) return undefined;
   const out: Data = { lineId, network, code, state };
-  const ok = optionalMember(d, out, 'level', LEVELS) && optionalText(d, out, 'message') && optionalText(d, out, 'district');
+  const ok = optionalMember(d, out, 'level', LEVELS) && optionalText(d, out, 'message') && optionalTag(d, out, 'district');
   return ok ? out : undefined;
 }
 
@@ -102,14 +112,14 @@ function parkingOccupancy(d: Data): Data | undefined {
   if (!isId(lotId) || !Number.isSafeInteger(capacity) || !Number.isSafeInteger(occupied)) return undefined;
   if ((capacity as number) <= 0 || (occupied as number) < 0) return undefined;
   const out: Data = { lotId, capacity, occupied };
-  return optionalText(d, out, 'district') && optionalText(d, out, 'name') ? out : undefined;
+  return optionalTag(d, out, 'district') && optionalText(d, out, 'name') ? out : undefined;
 }
 
 function dispatchReceived(d: Data): Data | undefined {
   const { incidentId, category, district } = d;
   if (!isId(incidentId) || !CATEGORIES.has(category) || !isId(district)) return undefined;
   const out: Data = { incidentId, category, district };
-  const ok = optionalText(d, out, 'station') && optionalNumberIn(d, out, 'lon', -180, 180) && optionalNumberIn(d, out, 'lat', -90, 90);
+  const ok = optionalTag(d, out, 'station') && optionalNumberIn(d, out, 'lon', -180, 180) && optionalNumberIn(d, out, 'lat', -90, 90);
   return ok ? out : undefined;
 }
 
@@ -117,7 +127,7 @@ function dispatchDispatched(d: Data): Data | undefined {
   const { incidentId, unitId } = d;
   if (!isId(incidentId) || !isId(unitId)) return undefined;
   const out: Data = { incidentId, unitId };
-  return optionalText(d, out, 'station') ? out : undefined;
+  return optionalTag(d, out, 'station') ? out : undefined;
 }
 
 function dispatchArrived(d: Data): Data | undefined {

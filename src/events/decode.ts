@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { fastData } from './data-fast-path.js';
 import { matchesRfc3339Pattern, parseRfc3339 } from './event-time.js';
 import { recordTextProblem } from './json-records.js';
-import { DATA_SCHEMAS, EVENT_TYPES, envelopeSchema, isEventType, type HuitianEvent } from './schemas.js';
+import { DATA_SCHEMAS, EVENT_TYPES, envelopeSchema, hasControlCharacter, isEventType, type HuitianEvent } from './schemas.js';
 import { z as zod } from 'zod';
 
 export type Decoded = { ok: true; event: HuitianEvent } | { ok: false; reason: string; id?: string; type?: string };
@@ -86,8 +86,10 @@ export function envelopeLooksValid(raw: Record<string, unknown>): boolean {
     specversion === '1.0' &&
     typeof id === 'string' &&
     id !== '' &&
+    !hasControlCharacter(id) &&
     typeof source === 'string' &&
     source !== '' &&
+    !hasControlCharacter(source) &&
     typeof type === 'string' &&
     type !== '' &&
     typeof time === 'string' &&
@@ -142,6 +144,11 @@ export function decodeEvent(value: unknown): Decoded {
     }
     data = parsed.data;
   }
+  const d = data as Record<string, unknown>;
+  // An empty tag would be a group of its own in the embedded store but no tag at all in
+  // InfluxDB (line protocol has no empty tag value): it is read as absent, in one place.
+  if (d.district === '') delete d.district;
+  if (d.station === '') delete d.station;
   const event = { id: e.id, source: e.source, type: e.type, time, data } as HuitianEvent;
   if (e.subject !== undefined) event.subject = e.subject;
   return { ok: true, event };

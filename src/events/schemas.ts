@@ -7,8 +7,51 @@
  */
 import { z } from 'zod';
 
-const id = z.string().min(1, { error: 'must be a non-empty string' });
+/**
+ * What an id or a group tag may be. Control characters (Unicode category Cc: U+0000–U+001F,
+ * U+007F–U+009F) are refused in every id and tag value: they have no business in a name,
+ * and a separator smuggled into a tag value (`WL-X\u0001district\u0002B`) once moved a
+ * point's numbers into another district's group. The ids in `data` (which name entities
+ * and become tags) are also at most 256 characters and do not end with a backslash:
+ * InfluxDB refuses a whole write when a tag value is over 64 KiB or ends with `\`, which
+ * would hold every KPI point behind it. Free text (`name`, `message`) may hold anything.
+ */
+export const CONTROL_CHARACTERS_RULE = 'must not contain control characters (U+0000–U+001F, U+007F–U+009F)';
+export const MAX_KEY_LENGTH = 256;
+export const KEY_LENGTH_RULE = `must be at most ${MAX_KEY_LENGTH} characters`;
+export const TRAILING_BACKSLASH_RULE = 'must not end with a backslash (InfluxDB cannot store a tag that does)';
+const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+const NO_TRAILING_BACKSLASH = /(^|[^\\])$/;
+
+/** Whether `s` holds a control character (Cc): the rule above, for the hot paths. */
+export function hasControlCharacter(s: string): boolean {
+  // A loop over char codes: ids are short, and this runs for several strings per event.
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
+}
+
+/** Whether `s` may be a key (an id in `data`) or, when empty, an absent tag: the rules above. */
+export function isKeyText(s: string): boolean {
+  return s.length <= MAX_KEY_LENGTH && (s.length === 0 || s.charCodeAt(s.length - 1) !== 0x5c) && !hasControlCharacter(s);
+}
+
+/** The envelope's `id` and `source`. */
+const eventId = z.string().min(1, { error: 'must be a non-empty string' }).regex(NO_CONTROL_CHARACTERS, { error: CONTROL_CHARACTERS_RULE });
+const keyText = (minLength: 0 | 1) =>
+  z
+    .string()
+    .min(minLength, { error: 'must be a non-empty string' })
+    .max(MAX_KEY_LENGTH, { error: KEY_LENGTH_RULE })
+    .regex(NO_CONTROL_CHARACTERS, { error: CONTROL_CHARACTERS_RULE })
+    .regex(NO_TRAILING_BACKSLASH, { error: TRAILING_BACKSLASH_RULE });
+/** An id in `data`: it names an entity and may become a KPI group tag. */
+const id = keyText(1);
 const optionalText = z.string().optional();
+/** An optional value that becomes a KPI group tag (district, station); empty reads as absent. */
+const optionalTag = keyText(0).optional().describe('A KPI group tag; an empty string is read as absent.');
 const longitude = z.number().min(-180).max(180).optional();
 const latitude = z.number().min(-90).max(90).optional();
 
@@ -48,7 +91,7 @@ export const waterloggingReadingData = z.object({
     .min(0, { error: 'must be ≥ 0' })
     .max(MAX_DEPTH_CM, { error: `must be ≤ ${MAX_DEPTH_CM} (centimetres; was a value in millimetres sent?)` })
     .describe('Water depth at the point, centimetres.'),
-  district: optionalText,
+  district: optionalTag,
   name: optionalText,
   lon: longitude,
   lat: latitude,
@@ -60,7 +103,7 @@ export const utilityReadingData = z
     network: z.enum(UTILITY_NETWORKS),
     metric: z.enum(UTILITY_METRICS),
     value: z.number().describe('The reading, in the unit its metric names (%LEL, MPa, m³/h, °C, % of rated load).'),
-    district: optionalText,
+    district: optionalTag,
   })
   .superRefine((d, ctx) => {
     const [lo, hi] = UTILITY_METRIC_RANGES[d.metric];
@@ -76,7 +119,7 @@ export const utilityAlarmData = z.object({
   state: z.enum(['raised', 'cleared']),
   level: z.enum(WARNING_LEVELS).optional().describe('Warning colour; yellow when absent.'),
   message: optionalText,
-  district: optionalText,
+  district: optionalTag,
 });
 
 export const parkingOccupancyData = z.object({
@@ -84,7 +127,7 @@ export const parkingOccupancyData = z.object({
   capacity: z.number().int({ error: 'must be an integer' }).gt(0, { error: 'must be > 0' }).describe('Parking spaces in the lot.'),
   // Occupancy may exceed capacity: cars parked on aisles and verges are real and counted.
   occupied: z.number().int({ error: 'must be an integer' }).min(0, { error: 'must be ≥ 0' }).describe('Vehicles parked; may exceed capacity.'),
-  district: optionalText,
+  district: optionalTag,
   name: optionalText,
 });
 
@@ -92,7 +135,7 @@ export const dispatchReceivedData = z.object({
   incidentId: id,
   category: z.enum(INCIDENT_CATEGORIES),
   district: id,
-  station: optionalText,
+  station: optionalTag,
   lon: longitude,
   lat: latitude,
 });
@@ -100,7 +143,7 @@ export const dispatchReceivedData = z.object({
 export const dispatchDispatchedData = z.object({
   incidentId: id,
   unitId: id,
-  station: optionalText,
+  station: optionalTag,
 });
 
 export const dispatchArrivedData = z.object({
@@ -142,8 +185,8 @@ export const RFC3339_PATTERN =
 export function envelopeSchema<T extends z.ZodType>(type: z.ZodType<string>, data: T) {
   return z.looseObject({
     specversion: z.literal('1.0'),
-    id,
-    source: id,
+    id: eventId,
+    source: eventId,
     type,
     // Same words as the calendar check in decode.ts: one reason for every malformed time.
     time: z.string().regex(new RegExp(RFC3339_PATTERN), { error: 'must be a valid RFC 3339 timestamp with offset' }),

@@ -48,21 +48,62 @@ export function mergeFields(into: Fields, from: Readonly<Fields>): Fields {
   return into;
 }
 
+/**
+ * The tag key: `name\u0002value` pairs sorted by name, joined by `\u0001`. Injective: in a
+ * name or value, `\u0001` and `\u0002` are written `\u0002\u0001` and `\u0002\u0002`, so
+ * a value can never end its pair early and smuggle another tag in (decoding already
+ * refuses control characters in ids and tags; this holds whatever reaches the fold).
+ * Tag names are the KPIs' own (`district`, `point`…), never input, and hold neither.
+ * A key without those characters is written as it always was, so data files written
+ * before the escape read the same; such characters were never in a valid tag.
+ */
 export function tagKeyOf(tags: Tags): string {
   const names = Object.keys(tags);
   if (names.length > 1) names.sort();
   let key = '';
-  for (const name of names) key += `${key === '' ? '' : '\u0001'}${name}\u0002${tags[name]}`;
+  for (const name of names) key += `${key === '' ? '' : '\u0001'}${escapeTagText(name)}\u0002${escapeTagText(tags[name]!)}`;
   return key;
+}
+
+const NEEDS_ESCAPE = /[\u0001\u0002]/;
+
+/** A tag name or value as the tag key writes it (see tagKeyOf). */
+export function escapeTagText(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? text.replace(/[\u0001\u0002]/g, '\u0002$&') : text;
 }
 
 export function tagsFromKey(tagKey: string): Record<string, string> {
   const tags: Record<string, string> = {};
   if (tagKey === '') return tags;
-  for (const pair of tagKey.split('\u0001')) {
-    const i = pair.indexOf('\u0002');
-    tags[pair.slice(0, i)] = pair.slice(i + 1);
+  if (!tagKey.includes('\u0002\u0002') && !tagKey.includes('\u0002\u0001')) {
+    // Nothing escaped (every key but a crafted one): split.
+    for (const pair of tagKey.split('\u0001')) {
+      const i = pair.indexOf('\u0002');
+      tags[pair.slice(0, i)] = pair.slice(i + 1);
+    }
+    return tags;
   }
+  let name: string | null = null;
+  let text = '';
+  for (let i = 0; i < tagKey.length; i++) {
+    const c = tagKey[i]!;
+    if (c === '\u0002') {
+      if (name === null) {
+        name = text;
+        text = '';
+      } else {
+        // Within a value, \u0002 escapes the next character.
+        text += tagKey[++i] ?? '';
+      }
+    } else if (c === '\u0001' && name !== null) {
+      tags[name] = text;
+      name = null;
+      text = '';
+    } else {
+      text += c;
+    }
+  }
+  if (name !== null) tags[name] = text;
   return tags;
 }
 

@@ -8,7 +8,7 @@
  */
 import { percentileFromFields } from './histogram.js';
 import type { GaugeKpi, KpiDefinition } from './kpi-definition.js';
-import { BUCKET_MS, isMaxField, mergeFields, type Fields } from './partials.js';
+import { BUCKET_MS, escapeTagText, isMaxField, mergeFields, type Fields } from './partials.js';
 
 export interface PartialRow {
   /** When given, rows of other families are ignored. */
@@ -102,7 +102,8 @@ function groupKeyOf(tags: Readonly<Record<string, string>>, groupBy: readonly st
   for (const g of groupBy) {
     const v = tags[g] ?? 'unknown';
     key[g] = v;
-    text += `${g}\u0002${v}\u0001`;
+    // Escaped as in tag keys, so that a value cannot end its part early (injective).
+    text += `${g}\u0002${escapeTagText(v)}\u0001`;
   }
   return [text, key];
 }

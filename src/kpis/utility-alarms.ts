@@ -9,6 +9,7 @@ import type { EventOf, UtilityNetwork } from '../events/schemas.js';
 import type { StepContext } from '../engine/step-context.js';
 import type { GaugeKpi } from './kpi-definition.js';
 import { LatestReadings, type ReadingsSnapshot } from './latest-readings.js';
+import { utilityAlarmEntity } from '../alerts/utility-alarm.js';
 import { UNKNOWN } from './partials.js';
 
 export const UTILITY_ALARMS_FAMILY = 'utility_alarms';
@@ -43,7 +44,7 @@ export class UtilityAlarmsGauge {
 
   onAlarm(e: EventOf<'huitian.utility.alarm'>): void {
     const d = e.data;
-    this.alarms.add(`${d.lineId}/${d.code}`, e.time, d.state === 'raised', { network: d.network, district: d.district }, e.id, e.source);
+    this.alarms.add(utilityAlarmEntity(d.lineId, d.code), e.time, d.state === 'raised', { network: d.network, district: d.district }, e.id, e.source);
   }
 
   sampleMinute(ctx: StepContext, boundary: number): void {

@@ -43,6 +43,21 @@ describe('utility_alarm', () => {
     ]);
   });
 
+  it('line `A/B` code `C` and line `A` code `B/C` are two alarms: clearing one leaves the other open', () => {
+    const run = new EngineRun();
+    run.stream([alarm(0, 'A/B', 'C', 'raised'), alarm(10, 'A', 'B/C', 'raised'), alarm(20, 'A', 'B/C', 'cleared')]);
+    expect(run.transitions()).toEqual([
+      ['opened', RULE, 'A%2FB/C', 'yellow', 'open'],
+      ['opened', RULE, 'A/B/C', 'yellow', 'open'],
+      ['resolved', RULE, 'A/B/C', 'yellow', 'resolved'],
+    ]);
+    expect(run.engine.stats().activeAlerts).toBe(1);
+    // The gauge counts them apart too.
+    run.watermarkTo(120);
+    expect(run.family('utility_alarms').map((p) => p.fields.active)).toEqual([1, 1]);
+    expect(utilityAlarmEntity('P%1', 'C')).toBe('P%251/C');
+  });
+
   it('a clear for an alarm that is not open changes nothing', () => {
     const run = new EngineRun();
     run.stream([alarm(0, 'W1', 'C', 'cleared')]);

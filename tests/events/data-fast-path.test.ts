@@ -34,8 +34,10 @@ const junk = fc.oneof(
   fc.constantFrom(0, -0, 1e21, Number.MAX_SAFE_INTEGER + 1, 2 ** 53, -1, 0.5, Infinity, -Infinity, Number.NaN, ''),
 );
 
-const id = fc.oneof(fc.string({ minLength: 1, maxLength: 8 }), fc.constant(''));
-const text = fc.string({ maxLength: 8 });
+/** What ids and tags may not hold (control characters, a trailing backslash, over 256 characters) and their neighbours that they may. */
+const controlish = fc.constantFrom('A\u0001B', 'x\n', '\u0000', '\u001f', '\u007f', '\u0085', '\u009f', '\u00a0', '~', ' ', 'C:\\', '\\x', 'a'.repeat(256), 'b'.repeat(257), '回'.repeat(257));
+const id = fc.oneof({ arbitrary: fc.string({ minLength: 1, maxLength: 8 }), weight: 6 }, { arbitrary: fc.constant(''), weight: 1 }, { arbitrary: controlish, weight: 1 });
+const text = fc.oneof({ arbitrary: fc.string({ maxLength: 8 }), weight: 6 }, { arbitrary: controlish, weight: 1 });
 const numberNear = (lo: number, hi: number) =>
   fc.oneof(
     fc.double({ min: lo, max: hi, noNaN: true }),

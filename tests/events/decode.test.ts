@@ -98,6 +98,7 @@ describe('decodeEvent: valid events of every type', () => {
   });
 });
 
+const NO_CC = 'must not contain control characters (U+0000–U+001F, U+007F–U+009F)';
 const ENUM_NETWORK = 'must be one of "water", "power", "gas", "heat"';
 
 /** [case, type, data, exact reason] for invalid `data`. */
@@ -145,12 +146,46 @@ const INVALID_DATA: Array<[string, string, unknown, string]> = [
   ['two missing fields', 'huitian.dispatch.arrived', {}, 'data.incidentId: is required; data.unitId: is required'],
   ['bad close reason', 'huitian.dispatch.closed', { incidentId: 'F', reason: 'done' }, 'data.reason: must be one of "completed", "cancelled", "false_alarm"'],
   ['null incidentId', 'huitian.dispatch.closed', { incidentId: null, reason: 'completed' }, 'data.incidentId: must be a string (got null)'],
+  // control characters in ids and tag values (a separator smuggled into a KPI group key)
+  ['separators in pointId', 'huitian.waterlogging.reading', { pointId: 'WL-X\u0001district\u0002DISTRICT-B', depthCm: 3, district: 'DISTRICT-A' }, `data.pointId: ${NO_CC}`],
+  ['newline in district', 'huitian.waterlogging.reading', { pointId: 'P', depthCm: 3, district: 'A\nB' }, `data.district: ${NO_CC}`],
+  ['NUL in lineId', 'huitian.utility.reading', { lineId: 'L\u0000', network: 'gas', metric: 'gas_lel_pct', value: 1 }, `data.lineId: ${NO_CC}`],
+  ['DEL in alarm code', 'huitian.utility.alarm', { lineId: 'L', network: 'water', code: 'C\u007f', state: 'raised' }, `data.code: ${NO_CC}`],
+  ['C1 control in alarm district', 'huitian.utility.alarm', { lineId: 'L', network: 'water', code: 'C', state: 'raised', district: 'D\u0085' }, `data.district: ${NO_CC}`],
+  ['tab in lotId', 'huitian.parking.occupancy', { lotId: 'L\t1', capacity: 10, occupied: 1 }, `data.lotId: ${NO_CC}`],
+  ['control in received district', 'huitian.dispatch.received', { incidentId: 'F', category: 'fire', district: 'D\u0002E' }, `data.district: ${NO_CC}`],
+  ['control in received station', 'huitian.dispatch.received', { incidentId: 'F', category: 'fire', district: 'D', station: 'S\u001b' }, `data.station: ${NO_CC}`],
+  ['control in incidentId', 'huitian.dispatch.dispatched', { incidentId: 'F\r', unitId: 'U' }, `data.incidentId: ${NO_CC}`],
+  ['control in dispatch station', 'huitian.dispatch.dispatched', { incidentId: 'F', unitId: 'U', station: '\u0001' }, `data.station: ${NO_CC}`],
+  ['control in unitId', 'huitian.dispatch.arrived', { incidentId: 'F', unitId: 'U\u009f' }, `data.unitId: ${NO_CC}`],
+  ['pointId ending in a backslash', 'huitian.waterlogging.reading', { pointId: 'C:\\', depthCm: 3 }, 'data.pointId: must not end with a backslash (InfluxDB cannot store a tag that does)'],
+  ['district ending in a backslash', 'huitian.parking.occupancy', { lotId: 'L', capacity: 10, occupied: 1, district: 'D\\' }, 'data.district: must not end with a backslash (InfluxDB cannot store a tag that does)'],
+  ['lotId over 256 characters', 'huitian.parking.occupancy', { lotId: 'L'.repeat(257), capacity: 10, occupied: 1 }, 'data.lotId: must be at most 256 characters'],
+  ['station over 256 characters', 'huitian.dispatch.dispatched', { incidentId: 'F', unitId: 'U', station: '站'.repeat(257) }, 'data.station: must be at most 256 characters'],
+  ['control in closed incidentId', 'huitian.dispatch.closed', { incidentId: '\u0002', reason: 'completed' }, `data.incidentId: ${NO_CC}`],
   // data not an object
   ['data an array', 'huitian.dispatch.closed', [], 'data: must be an object (got array)'],
   ['data null', 'huitian.dispatch.closed', null, 'data: must be an object (got null)'],
   ['data a string', 'huitian.waterlogging.reading', '{"pointId":"P"}', 'data: must be an object (got string)'],
   ['data a number', 'huitian.parking.occupancy', 5, 'data: must be an object (got number)'],
 ];
+
+describe('decodeEvent: text that is not an id or a tag', () => {
+  it('keeps control characters in free text (a name, an alarm message)', () => {
+    const decoded = decodeEvent(envelope('huitian.utility.alarm', { lineId: 'L', network: 'water', code: 'C', state: 'raised', message: '压力低\n请检查' }));
+    expect(decoded.ok && decoded.event.data).toEqual({ lineId: 'L', network: 'water', code: 'C', state: 'raised', message: '压力低\n请检查' });
+    expect(decodeEvent(envelope(WL, { ...WATER, name: '桥下\t东侧' })).ok).toBe(true);
+  });
+
+  it('reads an empty district or station as absent (InfluxDB has no empty tag value)', () => {
+    const wl = decodeEvent(envelope(WL, { pointId: 'P', depthCm: 3, district: '' }));
+    expect(wl.ok && wl.event.data).toEqual({ pointId: 'P', depthCm: 3 });
+    const dsp = decodeEvent(envelope('huitian.dispatch.dispatched', { incidentId: 'F', unitId: 'U', station: '' }));
+    expect(dsp.ok && dsp.event.data).toEqual({ incidentId: 'F', unitId: 'U' });
+    const rcv = decodeEvent(envelope('huitian.dispatch.received', Object.assign(Object.create(null), { incidentId: 'F', category: 'fire', district: 'D', station: '' })));
+    expect(rcv.ok && rcv.event.data).toEqual({ incidentId: 'F', category: 'fire', district: 'D' });
+  });
+});
 
 describe('decodeEvent: invalid data', () => {
   for (const [name, type, data, reason] of INVALID_DATA) {
@@ -175,6 +210,8 @@ const INVALID_ENVELOPE: Array<[string, Record<string, unknown>, string]> = [
   ['empty id', envelope(WL, WATER, { id: '' }), 'id: must be a non-empty string'],
   ['numeric id', envelope(WL, WATER, { id: 42 }), 'id: must be a string (got number)'],
   ['missing source', without(envelope(WL, WATER), 'source'), 'source: is required'],
+  ['control character in id', envelope(WL, WATER, { id: 'e\u0000-1' }), `id: ${NO_CC}`],
+  ['control character in source', envelope(WL, WATER, { source: '/test\n' }), `source: ${NO_CC}`],
   ['missing type', without(envelope(WL, WATER), 'type'), 'type: is required'],
   ['empty type', envelope('', WATER), 'type: must be a non-empty string'],
   ['missing specversion', without(envelope(WL, WATER), 'specversion'), 'specversion: is required'],
@@ -275,8 +312,8 @@ const field = (valid: fc.Arbitrary<unknown>) => fc.oneof({ arbitrary: valid, wei
 const generatedEnvelope = fc
   .record({
     specversion: fc.oneof({ arbitrary: fc.constant('1.0'), weight: 16 }, { arbitrary: fc.constantFrom('1', '1.0 ', '0.3', 1, 1.0), weight: 1 }, { arbitrary: anyJson, weight: 1 }, { arbitrary: fc.constant(MISSING), weight: 1 }),
-    id: field(fc.oneof(fc.string({ minLength: 1 }), fc.constant(''))),
-    source: field(fc.oneof(fc.string({ minLength: 1 }), fc.constant(''))),
+    id: field(fc.oneof(fc.string({ minLength: 1 }), fc.constant(''), fc.constantFrom('e\u0000', 'a\u0001b', '\u007f', '\u0085', '\u00a0'))),
+    source: field(fc.oneof(fc.string({ minLength: 1 }), fc.constant(''), fc.constantFrom('/s\n', '\u009f', '/s\u00a0'))),
     type: field(fc.oneof(fc.constantFrom(...EVENT_TYPES), fc.string())),
     time: field(timeText),
     subject: fc.oneof({ arbitrary: fc.constant(MISSING), weight: 4 }, { arbitrary: fc.string(), weight: 4 }, { arbitrary: anyJson, weight: 1 }),

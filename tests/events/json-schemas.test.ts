@@ -62,7 +62,7 @@ describe('the generated schemas', () => {
     const used = new Set<string>();
     for (const schema of Object.values(generated)) keywordsOf(schema, used);
     expect([...used].sort()).toEqual(
-      ['$id', '$schema', 'additionalProperties', 'allOf', 'const', 'description', 'enum', 'exclusiveMinimum', 'if', 'maximum', 'minLength', 'minimum', 'pattern', 'properties', 'required', 'then', 'title', 'type'].sort(),
+      ['$id', '$schema', 'additionalProperties', 'allOf', 'const', 'description', 'enum', 'exclusiveMinimum', 'if', 'maxLength', 'maximum', 'minLength', 'minimum', 'pattern', 'properties', 'required', 'then', 'title', 'type'].sort(),
     );
   });
 });
@@ -104,6 +104,10 @@ describe('sample events against the generated schemas', () => {
       ['huitian.dispatch.closed', event('huitian.dispatch.closed', SAMPLES['huitian.dispatch.closed'], { specversion: '0.3' }), 'specversion: const'],
       ['huitian.dispatch.closed', event('huitian.dispatch.closed', []), 'data: type object'],
       ['huitian.dispatch.arrived', event('huitian.dispatch.arrived', SAMPLES['huitian.dispatch.arrived'], { id: '' }), 'id: minLength'],
+      ['huitian.dispatch.arrived', event('huitian.dispatch.arrived', SAMPLES['huitian.dispatch.arrived'], { source: '/s\n' }), 'source: pattern'],
+      ['huitian.waterlogging.reading', event('huitian.waterlogging.reading', { pointId: 'WL\u0001district\u0002B', depthCm: 1 }), 'data.pointId: pattern'],
+      ['huitian.waterlogging.reading', event('huitian.waterlogging.reading', { pointId: 'P', depthCm: 1, district: 'D\\' }), 'data.district: pattern'],
+      ['huitian.parking.occupancy', event('huitian.parking.occupancy', { lotId: 'L'.repeat(257), capacity: 10, occupied: 1 }), 'data.lotId: maxLength'],
     ];
     for (const [type, raw, error] of cases) {
       expect(decodeEvent(raw).ok, error).toBe(false);

@@ -13,6 +13,7 @@ const KNOWN = new Set([
   'const',
   'enum',
   'minLength',
+  'maxLength',
   'pattern',
   'minimum',
   'maximum',
@@ -70,6 +71,7 @@ export function validate(schema: Schema | boolean, value: unknown, path = ''): s
   if (schema.enum !== undefined && !(schema.enum as unknown[]).includes(value)) errors.push(`${here}: enum`);
   if (typeof value === 'string') {
     if (schema.minLength !== undefined && [...value].length < (schema.minLength as number)) errors.push(`${here}: minLength`);
+    if (schema.maxLength !== undefined && [...value].length > (schema.maxLength as number)) errors.push(`${here}: maxLength`);
     if (schema.pattern !== undefined && !new RegExp(schema.pattern as string, 'u').test(value)) errors.push(`${here}: pattern`);
   }
   if (typeof value === 'number') {
