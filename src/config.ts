@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { rulesConfigSchema, type RulesConfig } from './alerts/rules-config.js';
+import { DEFAULT_MAX_FUTURE_MS } from './engine/engine.js';
 import { HuitianError } from './errors.js';
 
 export const ROLES = ['viewer', 'operator', 'ingest', 'admin'] as const;
@@ -30,6 +31,8 @@ export interface FieldSpec {
   flag: string;
   description: string;
   default: unknown;
+  /** A default that depends on the time mode (read first, so it is known here). */
+  defaultByTimeMode?: Readonly<Record<'live' | 'replay', unknown>>;
   schema: z.ZodType;
 }
 
@@ -67,8 +70,10 @@ export const CONFIG_FIELDS = {
   maxFutureS: {
     env: 'HUITIAN_MAX_FUTURE_S',
     flag: '--max-future-s',
-    description: 'Live mode: events stamped more than this many seconds ahead of the wall clock are rejected as `future`, so one wrong clock cannot push event time ahead.',
-    default: 600,
+    description:
+      'Events stamped more than this many seconds ahead are rejected as `future`, so one wrong clock cannot push event time ahead: in `live` mode ahead of the wall clock, in `replay` mode ahead of the newest event time so far (a replay whose stream is quiet for longer needs more).',
+    default: DEFAULT_MAX_FUTURE_MS.live / 1000,
+    defaultByTimeMode: { live: DEFAULT_MAX_FUTURE_MS.live / 1000, replay: DEFAULT_MAX_FUTURE_MS.replay / 1000 },
     schema: intFrom(1, 31_536_000),
   },
   tokens: {
@@ -287,7 +292,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: C
   }
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(CONFIG_FIELDS) as Array<[keyof Fields, FieldSpec]>) {
-    let raw: unknown = spec.default;
+    let raw: unknown = spec.defaultByTimeMode?.[out.timeMode === 'replay' ? 'replay' : 'live'] ?? spec.default;
     let from = 'default';
     if (file[key] !== undefined) {
       raw = file[key];
@@ -329,7 +334,15 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: C
 export function configTableMarkdown(): string {
   const rows = Object.values(CONFIG_FIELDS).map((f: FieldSpec) => {
     const def = Array.isArray(f.default) ? f.default.join(',') : String(f.default);
-    const shown = f.env === 'HUITIAN_INSTANCE_ID' ? 'host name' : def === '' ? '(empty)' : `\`${def}\``;
+    const byMode = f.defaultByTimeMode;
+    const shown =
+      f.env === 'HUITIAN_INSTANCE_ID'
+        ? 'host name'
+        : byMode !== undefined
+          ? `\`${String(byMode.live)}\` live, \`${String(byMode.replay)}\` replay`
+          : def === ''
+            ? '(empty)'
+            : `\`${def}\``;
     return `| \`${f.env}\` | \`${f.flag}\` | ${shown} | ${f.description} |`;
   });
   return ['| variable | flag | default | meaning |', '|---|---|---|---|', ...rows].join('\n');

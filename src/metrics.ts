@@ -19,6 +19,8 @@ export class ServiceMetrics {
   readonly eventsRejected: Counter<'type'>;
   readonly eventsLate: Counter<'type'>;
   readonly eventsDuplicate: Counter<'type'>;
+  readonly eventsFuture: Counter<'type'>;
+  readonly eventsConflict: Counter<'type'>;
   /** Sets huitian_watermark_timestamp_seconds (and its deprecated alias). */
   readonly watermark: { set(seconds: number): void };
   readonly lag: Gauge;
@@ -40,6 +42,8 @@ export class ServiceMetrics {
     this.eventsRejected = counter('huitian_events_rejected_total', 'Events rejected as invalid (dead-lettered), by type.');
     this.eventsLate = counter('huitian_events_late_total', 'Events rejected as older than the watermark, by type.');
     this.eventsDuplicate = counter('huitian_events_duplicate_total', 'Duplicate events (same source and id) ignored, by type.');
+    this.eventsFuture = counter('huitian_events_future_total', 'Events rejected as stamped too far ahead (HUITIAN_MAX_FUTURE_S), by type.');
+    this.eventsConflict = counter('huitian_events_conflict_total', 'Events rejected as contradicting what is known (a reused incident id), by type.');
     const watermark = new Gauge({ name: 'huitian_watermark_timestamp_seconds', help: 'Current event-time watermark (Unix time in seconds).', registers });
     const watermarkOld = new Gauge({ name: 'huitian_watermark_seconds', help: 'Deprecated: huitian_watermark_timestamp_seconds.', registers });
     this.watermark = {

@@ -8,6 +8,7 @@
  * which is how a restart rebuilds its state from a snapshot plus the input log.
  *
  * Per event: duplicate check (source, id) → lateness check against the watermark →
+ * future guard → conflict check (a reused incident id) →
  * KPI state and rules that act on arrival → watermark advance → every event-time
  * timer and minute sample the watermark has now passed, in event-time order.
  */
@@ -43,9 +44,13 @@ export interface EngineConfig {
   fireClockStart: FireClockStart;
   rules: RulesConfig;
   /**
-   * Live mode: an event stamped more than this far ahead of the wall clock is refused
-   * as `future`. One event from a sensor whose clock is a year ahead would otherwise
-   * push the watermark a year on and make every honest event after it late.
+   * An event stamped more than this far ahead is refused as `future`: in live mode ahead of
+   * the wall clock; in replay mode, which has no clock, ahead of the newest event time of
+   * the stream so far (once it has one). One event from a sensor whose clock is a year (or
+   * a time zone) ahead would otherwise push the watermark on and make every honest event
+   * after it late. Replay compares with the newest event time rather than the watermark:
+   * while Kafka partitions are read up, the watermark waits for the slowest of them, and a
+   * sparse topic read ahead of it is no clock error.
    */
   maxFutureMs: number;
   /**
@@ -61,6 +66,16 @@ export interface EngineConfig {
   dedupHashSeed?: number;
 }
 
+/**
+ * The future guard's default bound by time mode. Live: 10 minutes ahead of the wall clock
+ * (clocks drift; a minute's batching is normal). Replay: 24 hours ahead of the stream. A
+ * replay cannot tell a quiet gap from a clock error, and a gap longer than the bound would
+ * refuse the rest of the stream, so the bound is wider than any quiet gap of a real stream:
+ * a week of fire and rescue calls alone (`simulate --scenario fire-week`) has gaps of up to
+ * 10 hours. It still refuses the errors that poisoned replays: a wrong date, a wrong year.
+ */
+export const DEFAULT_MAX_FUTURE_MS: Readonly<Record<TimeMode, number>> = { live: 600_000, replay: 86_400_000 };
+
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   latenessMs: 60_000,
   timeMode: 'live',
@@ -69,14 +84,16 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   fireClockStart: 'dispatched',
   rules: DEFAULT_RULES,
   maxGapMinutes: 7 * 24 * 60,
-  maxFutureMs: 10 * 60_000,
+  maxFutureMs: DEFAULT_MAX_FUTURE_MS.live,
 };
 
-export type EventOutcome = 'accepted' | 'duplicate' | 'late' | 'future';
+export type EventOutcome = 'accepted' | 'duplicate' | 'late' | 'future' | 'conflict';
 
 export interface StepResult {
   /** One per input event, in input order. */
   outcomes: EventOutcome[];
+  /** Why each `conflict` outcome was refused (what differs), by input index. */
+  conflicts: ReadonlyArray<{ index: number; reason: string }>;
   partials: PartialDelta[];
   alerts: AlertChange[];
   watermark: number;
@@ -86,8 +103,10 @@ export interface EngineStats {
   accepted: number;
   duplicates: number;
   late: number;
-  /** Live mode: events refused as stamped too far ahead of the wall clock. */
+  /** Events refused as stamped too far ahead (of the wall clock live, of the watermark in replay). */
   future: number;
+  /** Events refused as contradicting what is known (a reused incident id). */
+  conflicts: number;
   watermark: number | null;
   maxEventTime: number | null;
   activeAlerts: number;
@@ -101,6 +120,8 @@ export interface EngineStats {
 }
 
 export type AlertOperation = { ok: true; alert: Alert; step: StepResult } | { ok: false; refusal: TransitionRefusal };
+
+const NO_CONFLICTS: StepResult['conflicts'] = Object.freeze([]);
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -137,7 +158,8 @@ export class Engine {
    */
   private earliestBeforeSampling: number | null = null;
   private sampledSincePrune = 0;
-  private counters = { accepted: 0, duplicates: 0, late: 0, future: 0, gaugeMinutesSkipped: 0 };
+  private counters = { accepted: 0, duplicates: 0, late: 0, future: 0, conflicts: 0, gaugeMinutesSkipped: 0 };
+  private conflicts: Array<{ index: number; reason: string }> = [];
 
   constructor(readonly config: EngineConfig = DEFAULT_ENGINE_CONFIG) {
     this.watermarks = new WatermarkTracker({
@@ -174,6 +196,7 @@ export class Engine {
   ingest(events: readonly HuitianEvent[], channel: string, now: number, channelIdleAfter = false): StepResult {
     const outcomes: EventOutcome[] = new Array(events.length);
     const wm = this.watermarks;
+    const live = this.config.timeMode === 'live';
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       if (this.dedup.has(e.source, e.id)) {
@@ -186,10 +209,21 @@ export class Engine {
         this.counters.late++;
         continue;
       }
-      if (this.config.timeMode === 'live' && e.time > now + this.config.maxFutureMs) {
+      // Before the stream's first event (maxSeen −∞) replay has nothing to compare with.
+      if (e.time > (live ? now : wm.maxSeen) + this.config.maxFutureMs && (live || wm.maxSeen !== Number.NEGATIVE_INFINITY)) {
         outcomes[i] = 'future';
         this.counters.future++;
         continue;
+      }
+      if (e.type === 'huitian.dispatch.received') {
+        const conflict = this.fire.conflictOf(e);
+        if (conflict !== null) {
+          // Not remembered for dedup: a redelivery is refused the same way.
+          outcomes[i] = 'conflict';
+          this.counters.conflicts++;
+          this.conflicts.push({ index: i, reason: conflict });
+          continue;
+        }
       }
       this.dedup.add(e.source, e.id, e.time);
       outcomes[i] = 'accepted';
@@ -363,7 +397,12 @@ export class Engine {
   private flush(outcomes: EventOutcome[]): StepResult {
     const alerts = this.changes;
     this.changes = [];
-    return { outcomes, partials: this.partials.drain(), alerts, watermark: this.watermarks.watermark };
+    let conflicts: StepResult['conflicts'] = NO_CONFLICTS;
+    if (this.conflicts.length > 0) {
+      conflicts = this.conflicts;
+      this.conflicts = [];
+    }
+    return { outcomes, conflicts, partials: this.partials.drain(), alerts, watermark: this.watermarks.watermark };
   }
 
   snapshot(): EngineSnapshot {
@@ -405,7 +444,7 @@ export class Engine {
     engine.lastSampled = p.lastSampled;
     engine.earliestBeforeSampling = p.earliestBeforeSampling ?? null;
     engine.sampledSincePrune = p.sampledSincePrune;
-    engine.counters = { future: 0, ...p.counters };
+    engine.counters = { future: 0, conflicts: 0, ...p.counters };
     engine.alerts.restore(p.alerts);
     engine.alerts.restoreResolved(p.alertsResolved ?? []);
     engine.breach.restore(p.breach);

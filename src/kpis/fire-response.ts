@@ -123,9 +123,14 @@ interface Incident {
   overdueScheduled?: number | null;
 }
 
+/** What a `received` says of its incident: compared when the incident id comes again. */
+type ReceivedFacts = [time: number, category: IncidentCategory, district: string, station: string | null];
+
 export interface FireResponseSnapshot {
   incidents: Array<[string, Incident]>;
   finished: string[];
+  /** The counted `received` of finished incidents, to refuse a reuse of their id (absent in older snapshots). */
+  finishedReceived?: Array<[string, ReceivedFacts]>;
 }
 
 type DispatchEvent =
@@ -163,14 +168,43 @@ function earlierIdentity(unit: string, by: string, otherUnit: string, otherBy: s
 
 export class FireResponseTracker {
   private readonly incidents = new Map<string, Incident>();
-  /** Incidents already decided and done with; stragglers about them are ignored for 24 h. */
-  private readonly finished = new Set<string>();
+  /**
+   * Incidents already decided and done with; stragglers about them are ignored for 24 h.
+   * With the facts of their counted `received`, when they had one.
+   */
+  private readonly finished = new Map<string, ReceivedFacts | null>();
   evictedUnresolved = 0;
 
   constructor(private readonly breach: KpiBreachRule) {}
 
   get pendingCount(): number {
     return this.incidents.size;
+  }
+
+  /**
+   * Why a `received` contradicts the one already counted for its incident, or null. An
+   * incident id is the dispatch system's name for one incident: a second call under the same
+   * id with another time, category, district or station is another incident (or a system
+   * reusing ids), which folded in silently once replaced the first or vanished into it. It
+   * is refused as `conflict` instead, naming what differs; the first to arrive stands. An
+   * identical repeat under a new event id changes nothing and is accepted, as before.
+   */
+  conflictOf(e: EventOf<'huitian.dispatch.received'>): string | null {
+    const incidentId = e.data.incidentId;
+    const inc = this.incidents.get(incidentId);
+    let held: ReceivedFacts | null | undefined;
+    if (inc !== undefined) held = inc.received === null ? null : [inc.received, inc.category!, inc.district!, inc.receivedStation];
+    else held = this.finished.get(incidentId);
+    if (held === null || held === undefined) return null;
+    const [time, category, district, station] = held;
+    const differs: string[] = [];
+    if (e.time !== time) differs.push(`time ${new Date(e.time).toISOString()} (counted: ${new Date(time).toISOString()})`);
+    if (e.data.category !== category) differs.push(`category ${e.data.category} (counted: ${category})`);
+    if (e.data.district !== district) differs.push(`district ${JSON.stringify(e.data.district)} (counted: ${JSON.stringify(district)})`);
+    const newStation = e.data.station ?? null;
+    if (newStation !== station) differs.push(`station ${JSON.stringify(newStation)} (counted: ${JSON.stringify(station)})`);
+    if (differs.length === 0) return null;
+    return `conflict: incident ${JSON.stringify(incidentId)} was already received; this one differs in ${differs.join(', ')}`;
   }
 
   onEvent(ctx: StepContext, e: DispatchEvent): void {
@@ -458,8 +492,9 @@ export class FireResponseTracker {
 
   /** `at`: the event time that finished the incident. */
   private finish(ctx: StepContext, incidentId: string, at: number): void {
+    const inc = this.incidents.get(incidentId);
     this.incidents.delete(incidentId);
-    this.finished.add(incidentId);
+    this.finished.set(incidentId, inc?.received == null ? null : [inc.received, inc.category!, inc.district!, inc.receivedStation]);
     // Before the first watermark (the engine's first event) this used max(watermark, 0),
     // i.e. 1970: the "forget" timer fired at once and the incident's later events
     // started a new, never-received incident that was evicted as unresolved.
@@ -469,7 +504,8 @@ export class FireResponseTracker {
   snapshot(): FireResponseSnapshot {
     return {
       incidents: [...this.incidents.entries()].map(([k, v]) => [k, structuredClone(v)]),
-      finished: [...this.finished],
+      finished: [...this.finished.keys()],
+      finishedReceived: [...this.finished].filter((e): e is [string, ReceivedFacts] => e[1] !== null),
     };
   }
 
@@ -486,6 +522,7 @@ export class FireResponseTracker {
       }
       this.incidents.set(k, inc);
     }
-    for (const id of s.finished) this.finished.add(id);
+    for (const id of s.finished) this.finished.set(id, null);
+    for (const [id, facts] of s.finishedReceived ?? []) this.finished.set(id, facts);
   }
 }

@@ -96,7 +96,11 @@ export class Pipeline {
     this.announcers = options.announcers ?? [];
     this.forwarders = options.forwarders ?? [];
     this.kpiSink = options.kpiSink;
-    this.futureReason = `time: more than ${Math.round(options.engineConfig.maxFutureMs / 1000)} s ahead of the service clock (is the producer's clock wrong?)`;
+    const bound = Math.round(options.engineConfig.maxFutureMs / 1000);
+    this.futureReason =
+      options.engineConfig.timeMode === 'live'
+        ? `time: more than ${bound} s ahead of the service clock (is the producer's clock wrong?)`
+        : `time: more than ${bound} s ahead of the newest event time so far (is the producer's clock wrong? a stream quiet for longer needs a larger HUITIAN_MAX_FUTURE_S)`;
     this.engine = this.recover();
     this.lastSnapshotAt = this.now();
   }
@@ -145,7 +149,15 @@ export class Pipeline {
     const now = this.now();
     const m = this.metrics;
     const events = candidates.map((c) => c.event);
-    const counted = { in: new TypeCounts(), accepted: new TypeCounts(), duplicate: new TypeCounts(), late: new TypeCounts(), rejected: new TypeCounts() };
+    const counted = {
+      in: new TypeCounts(),
+      accepted: new TypeCounts(),
+      duplicate: new TypeCounts(),
+      late: new TypeCounts(),
+      future: new TypeCounts(),
+      conflict: new TypeCounts(),
+      rejected: new TypeCounts(),
+    };
     for (const c of candidates) counted.in.add(c.event.type);
     for (const r of rejections) {
       counted.in.add(ServiceMetrics.typeLabel(r.type));
@@ -176,9 +188,17 @@ export class Pipeline {
         counted.duplicate.add(c.event.type);
       } else {
         report.rejected++;
-        const reason = outcome === 'late' ? 'late' : this.futureReason;
-        if (outcome === 'late') counted.late.add(c.event.type);
-        else counted.rejected.add(c.event.type);
+        let reason: string;
+        if (outcome === 'late') {
+          reason = 'late';
+          counted.late.add(c.event.type);
+        } else if (outcome === 'conflict') {
+          reason = step.conflicts.find((x) => x.index === i)!.reason;
+          counted.conflict.add(c.event.type);
+        } else {
+          reason = this.futureReason;
+          counted.future.add(c.event.type);
+        }
         errors.push({ index: c.index, id: c.event.id, reason });
         deadLetters.push({
           receivedAt: now,
@@ -195,6 +215,8 @@ export class Pipeline {
     counted.accepted.incrementInto(m.eventsAccepted);
     counted.duplicate.incrementInto(m.eventsDuplicate);
     counted.late.incrementInto(m.eventsLate);
+    counted.future.incrementInto(m.eventsFuture);
+    counted.conflict.incrementInto(m.eventsConflict);
     counted.rejected.incrementInto(m.eventsRejected);
     report.errors = errors.sort((a, b) => a.index - b.index);
     // Every input that changed engine state is logged, so recovery replays it. A batch of

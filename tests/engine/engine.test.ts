@@ -164,6 +164,21 @@ describe('time passing without events', () => {
     expect(run.engine.stats().future).toBe(1);
   });
 
+  it('replay: refuses an event stamped further ahead of the newest event time than allowed, as `future`, and time does not move', () => {
+    const run = new EngineRun(engineConfig({ maxFutureMs: 600_000 }));
+    // The stream's first event has nothing to be compared with.
+    expect(run.feed([depth(0, 'P1', 1), depth(600, 'P1', 1), depth(1200.001, 'P1', 1), depth(365 * 86_400, 'P2', 1)]).outcomes).toEqual([
+      'accepted',
+      'accepted',
+      'future',
+      'future',
+    ]);
+    expect(run.engine.stats()).toMatchObject({ future: 2, maxEventTime: ms(600), watermark: ms(540) });
+    // The honest events after it are not late, and one on another channel is judged alike.
+    expect(run.feed([depth(590, 'P1', 1), depth(1200, 'P1', 1)]).outcomes).toEqual(['accepted', 'accepted']);
+    expect(run.feed([depth(1800, 'P3', 1), depth(2400.001, 'P3', 1)], 'other').outcomes).toEqual(['accepted', 'future']);
+  });
+
   it('a jump across a long quiet gap samples only its last part, and counts the rest', () => {
     const run = new EngineRun(engineConfig({ maxGapMinutes: 10 }));
     run.stream([depth(0, 'P1', 20)]);
@@ -195,6 +210,7 @@ describe('operators and the stream clock', () => {
       duplicates: 0,
       late: 0,
       future: 0,
+      conflicts: 0,
       gaugeMinutesSkipped: 0,
       watermark: ms(-40),
       maxEventTime: ms(20),

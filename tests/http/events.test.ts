@@ -3,8 +3,8 @@
  * 415 answers, duplicates, late events and the dead letters rejected records land in.
  */
 import { describe, expect, it } from 'vitest';
-import { arrived, at, dispatched, HLG, ndjson, received, T0, waterlogging } from '../helpers/events.js';
-import { expectError, get, post, postEvents, q, startTestService, useServiceCleanup, WALL_START } from '../helpers/service.js';
+import { arrived, at, dispatched, HLG, ndjson, received, T0, TTYN, waterlogging } from '../helpers/events.js';
+import { call, expectError, get, post, postEvents, q, startTestService, useServiceCleanup, WALL_START } from '../helpers/service.js';
 
 useServiceCleanup();
 
@@ -175,6 +175,22 @@ describe('POST /v1/events reports', () => {
     // Duplicates within one batch count too.
     const again = await postEvents(app, [deep('d1', 500, 'P5'), deep('d1', 500, 'P5')]);
     expect(again.json).toEqual({ accepted: 1, duplicates: 1, rejected: 0, errors: [] });
+  });
+
+  it('refuses a reused incident id as `conflict`: answered, dead-lettered and counted in /metrics', async () => {
+    const { app } = await startTestService();
+    await postEvents(app, [received('c1', 0, 'F1', 'fire', HLG), dispatched('c2', 30, 'F1', 'U1', 'S1')]);
+    const r = await postEvents(app, [received('c3', 120, 'F1', 'fire', TTYN)]);
+    const error = expectError(r, 400, 'EVENTS_REJECTED');
+    expect(error.code).toBe('EVENTS_REJECTED');
+    const reason = `conflict: incident "F1" was already received; this one differs in time ${new Date(Date.parse(at(120))).toISOString()} (counted: ${new Date(Date.parse(at(0))).toISOString()}), district "${TTYN}" (counted: "${HLG}")`;
+    expect(r.json.errors).toEqual([{ index: 0, id: 'c3', reason }]);
+    const dl = await get(app, '/v1/dead-letters');
+    expect(dl.json.items.map((d: { eventId: string; reason: string }) => [d.eventId, d.reason])).toEqual([['c3', reason]]);
+    const metrics = (await call(app, 'GET', '/metrics')).body;
+    expect(metrics).toContain('huitian_events_conflict_total{type="huitian.dispatch.received"} 1');
+    // The same call again under a new id is an identical repeat: accepted, as before.
+    expect((await postEvents(app, [received('c4', 0, 'F1', 'fire', HLG)])).json).toMatchObject({ accepted: 1, rejected: 0 });
   });
 
   it('answers 400 EVENTS_REJECTED in the same shape when every event is invalid', async () => {

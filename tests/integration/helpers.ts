@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { loadConfig, type ConfigOverrides } from '../../src/config.js';
-import { DEFAULT_ENGINE_CONFIG, Engine } from '../../src/engine/engine.js';
+import { DEFAULT_ENGINE_CONFIG, DEFAULT_MAX_FUTURE_MS, Engine } from '../../src/engine/engine.js';
 import { decodeJson } from '../../src/events/decode.js';
 import { entityKeyOf } from '../../src/events/routing.js';
 import type { AlertChange } from '../../src/alerts/alert.js';
@@ -100,7 +100,7 @@ export interface Reference {
 
 /** The uninterrupted run: a pure engine fed the same lines in order, on one channel. */
 export function referenceRun(lines: readonly string[]): Reference {
-  const engine = new Engine({ ...DEFAULT_ENGINE_CONFIG, timeMode: 'replay' });
+  const engine = new Engine({ ...DEFAULT_ENGINE_CONFIG, timeMode: 'replay', maxFutureMs: DEFAULT_MAX_FUTURE_MS.replay });
   const ref: Reference = { partials: [], alerts: [], accepted: 0, duplicates: 0 };
   for (const line of lines) {
     const d = decodeJson(line);

@@ -8,6 +8,7 @@ import { DISPATCH_OVERDUE_RULE } from '../../src/alerts/dispatch-overdue.js';
 import { coverageValue, fireResponseCoverage, fireResponseTimeP90, responseTimeP90 } from '../../src/kpis/fire-response.js';
 import { KPI_CATALOGUE } from '../../src/kpis/catalogue.js';
 import { core, HLG, ms, TTYN } from '../helpers/events.js';
+import { Engine } from '../../src/engine/engine.js';
 import { engineConfig, EngineRun } from '../helpers/engine-run.js';
 
 const { received, dispatched, arrived, closed } = core;
@@ -276,12 +277,14 @@ describe('fire_response_coverage_5min: pending incidents', () => {
   });
 
   it('counts the 24 h from the earliest event, not from the first delivered', () => {
+    // Two dispatch orders and no call: a second `received` at another time would be a
+    // conflict (a reused incident id), so the earliest event here is an order.
     const run = new EngineRun();
-    run.stream([received(100, 'F1', 'fire', HLG, {}, { id: 'r-late' }), received(50, 'F1', 'fire', HLG, {}, { id: 'r-early' })]);
+    run.stream([dispatched(100, 'F1', 'U1', 'S1', { id: 'd-late' }), dispatched(50, 'F1', 'U2', 'S1', { id: 'd-early' })]);
     run.watermarkTo(86_450);
-    expect(run.rows).toEqual([]);
+    expect(run.engine.stats()).toMatchObject({ pendingIncidents: 1, evictedUnresolvedIncidents: 0 });
     run.watermarkTo(86_450.001);
-    expect(fire(run)).toEqual([{ minute: 0, tags: { district: HLG, station: 'unknown' }, fields: { unresolved: 1 } }]);
+    expect(run.engine.stats()).toMatchObject({ pendingIncidents: 0, evictedUnresolvedIncidents: 1 });
   });
 
   it('an incident closed without a dispatch is left out, not unresolved', () => {
@@ -339,5 +342,70 @@ describe('catalogue entries', () => {
     expect(coverageValue({ unresolved: 2 })).toBeNull();
     expect(responseTimeP90({ rt_le_60: 9, rt_le_300: 1 })).toBe(60);
     expect(responseTimeP90({ rt_le_60: 8, rt_le_300: 2 })).toBe(300);
+  });
+});
+
+describe('a reused incident id (issue 9)', () => {
+  /** Five incidents, four covered, the fifth missed: 4/5. */
+  function fiveIncidents(run: EngineRun) {
+    const events = [];
+    for (let k = 1; k <= 5; k++) {
+      const t = k * 60;
+      events.push(received(t, `F${k}`, 'fire', HLG, {}, { id: `r${k}` }), dispatched(t + 10, `F${k}`, `U${k}`, 'S1'), arrived(t + (k === 5 ? 400 : 200), `F${k}`, `U${k}`));
+    }
+    run.streamSorted(events);
+  }
+
+  it('a second `received` with another time and district is refused as `conflict`, naming what differs; the KPI keeps the first', () => {
+    const run = new EngineRun();
+    fiveIncidents(run);
+    run.watermarkTo(1200);
+    expect(run.kpi(COVERAGE)).toMatchObject({ numerator: 4, denominator: 5 });
+    // F1 decided and done with; another call arrives under its id, hours later, elsewhere.
+    const step = run.feed(received(7200, 'F1', 'fire', TTYN, {}, { id: 'r-again' }));
+    expect(step.outcomes).toEqual(['conflict']);
+    expect(step.conflicts).toEqual([
+      {
+        index: 0,
+        reason: `conflict: incident "F1" was already received; this one differs in time ${new Date(ms(7200)).toISOString()} (counted: ${new Date(ms(60)).toISOString()}), district "${TTYN}" (counted: "${HLG}")`,
+      },
+    ]);
+    expect(run.engine.stats()).toMatchObject({ conflicts: 1, accepted: 16 });
+    run.stream([dispatched(7210, 'F1', 'U9', 'S2'), arrived(7300, 'F1', 'U9')]);
+    run.watermarkTo(9000);
+    expect(run.kpi(COVERAGE)).toMatchObject({ numerator: 4, denominator: 5 });
+  });
+
+  it('while the first is still open, an earlier `received` under its id no longer moves it', () => {
+    const run = new EngineRun();
+    run.stream([received(600, 'F1', 'fire', HLG), dispatched(610, 'F1', 'U1', 'S1')]);
+    const step = run.feed(received(590, 'F1', 'rescue', HLG, { station: 'RS' }, { id: 'r-other' }));
+    expect(step.outcomes).toEqual(['conflict']);
+    expect(step.conflicts[0]!.reason).toMatch(/differs in time .*, category rescue \(counted: fire\), station "RS" \(counted: null\)$/);
+    run.stream([arrived(800, 'F1', 'U1')]);
+    run.watermarkTo(2000);
+    expect(fire(run)).toEqual([{ minute: 10, tags: { district: HLG, station: 'S1' }, fields: { covered: 1, rt_count: 1, rt_sum: 190, rt_le_190: 1 } }]);
+  });
+
+  it('an identical repeat under a new event id is accepted and changes nothing, before and after the incident is done', () => {
+    const run = new EngineRun();
+    fiveIncidents(run);
+    expect(run.stream([received(650, 'F6', 'fire', HLG, {}, { id: 'r6' }), received(650, 'F6', 'fire', HLG, {}, { id: 'r6-again' })])).toEqual(['accepted', 'accepted']);
+    expect(run.stream([received(655, 'F6', 'fire', HLG, {}, { id: 'r6-later' })])).toEqual(['conflict']);
+    // A medical call is out of scope and done with at once; its repeat is still recognised.
+    expect(run.stream([received(650, 'M1', 'medical', HLG), received(650, 'M1', 'medical', HLG, {}, { id: 'm1-again' })])).toEqual(['accepted', 'accepted']);
+    expect(run.stream([received(650, 'M1', 'medical', TTYN, {}, { id: 'm1-elsewhere' })])).toEqual(['conflict']);
+    run.watermarkTo(1200);
+    expect(run.kpi(COVERAGE)).toMatchObject({ numerator: 4, denominator: 5 });
+    expect(run.engine.stats()).toMatchObject({ conflicts: 2, pendingIncidents: 1 });
+  });
+
+  it('a conflict is found after a snapshot and restore too', () => {
+    const run = new EngineRun();
+    fiveIncidents(run);
+    run.watermarkTo(1200);
+    const restored = Engine.restore(run.config, JSON.parse(JSON.stringify(run.engine.snapshot())));
+    const step = restored.ingest([received(7200, 'F2', 'fire', HLG, {}, { id: 'r-again' })], 'c', 0);
+    expect(step.outcomes).toEqual(['conflict']);
   });
 });

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, type ConfigOverrides } from '../../src/config.js';
+import { configTableMarkdown, loadConfig, type ConfigOverrides } from '../../src/config.js';
 import { HuitianError } from '../../src/errors.js';
 import { HLG, waterlogging } from '../helpers/events.js';
 import { get, postEvents, startTestService, tempDir, useServiceCleanup } from '../helpers/service.js';
@@ -115,6 +115,14 @@ describe('loadConfig', () => {
     expect(list).toHaveLength(1);
     expect(list[0]!.startsWith(`${key}: `), list[0]).toBe(true);
     expect(list[0]!.endsWith(` (got ${JSON.stringify(value)})`), list[0]).toBe(true);
+  });
+
+  it('bounds future event times by mode: 600 s ahead of the wall clock live, 24 h ahead of the stream in replay, unless set', () => {
+    expect(loadConfig({}).maxFutureS).toBe(600);
+    expect(loadConfig({ HUITIAN_TIME_MODE: 'replay' }).maxFutureS).toBe(86_400);
+    expect(loadConfig({ HUITIAN_TIME_MODE: 'replay', HUITIAN_MAX_FUTURE_S: '60' }).maxFutureS).toBe(60);
+    expect(loadConfig({}, { timeMode: 'replay' }).maxFutureS).toBe(86_400);
+    expect(configTableMarkdown()).toContain('| `HUITIAN_MAX_FUTURE_S` | `--max-future-s` | `600` live, `86400` replay |');
   });
 
   it('names the token problem: an unknown role, a short token, a token given twice', () => {

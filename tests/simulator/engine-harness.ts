@@ -5,7 +5,7 @@
  * tick. Returns every KPI partial and alert change the engine produced.
  */
 import type { AlertChange } from '../../src/alerts/alert.js';
-import { DEFAULT_ENGINE_CONFIG, Engine, type EngineStats } from '../../src/engine/engine.js';
+import { DEFAULT_ENGINE_CONFIG, DEFAULT_MAX_FUTURE_MS, Engine, type EngineStats } from '../../src/engine/engine.js';
 import { decodeJson } from '../../src/events/decode.js';
 import type { HuitianEvent } from '../../src/events/schemas.js';
 import type { PartialRow } from '../../src/kpis/query.js';
@@ -22,7 +22,7 @@ export interface EngineRun {
 const BATCH = 500;
 
 export function runThroughEngine(lines: Iterable<string>): EngineRun {
-  const engine = new Engine({ ...DEFAULT_ENGINE_CONFIG, timeMode: 'replay' });
+  const engine = new Engine({ ...DEFAULT_ENGINE_CONFIG, timeMode: 'replay', maxFutureMs: DEFAULT_MAX_FUTURE_MS.replay });
   const rows: PartialRow[] = [];
   const alerts: AlertChange[] = [];
   let rejected = 0;
