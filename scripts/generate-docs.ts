@@ -17,8 +17,15 @@ export function replaceSection(text: string, name: string, body: string): string
   return `${text.slice(0, i + start.length)}\n${body}\n${text.slice(j)}`;
 }
 
+/** A file shown in the README as it is (the tests load and run the same file). */
+function fenced(file: string, lang: string): string {
+  return `\`\`\`${lang}\n${readFileSync(file, 'utf8').trimEnd()}\n\`\`\``;
+}
+
 export async function renderReadme(text: string): Promise<string> {
-  const out = replaceSection(replaceSection(text, 'config-table', configTableMarkdown()), 'error-table', errorTableMarkdown());
+  let out = replaceSection(replaceSection(text, 'config-table', configTableMarkdown()), 'error-table', errorTableMarkdown());
+  out = replaceSection(out, 'notifications-example', fenced('docs/examples/notifications.json', 'json'));
+  out = replaceSection(out, 'verify-signature', fenced('docs/examples/verify-signature.mjs', 'js'));
   return replaceSection(out, 'metrics-table', await metricsTableMarkdown());
 }
 

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { rulesConfigSchema, type RulesConfig } from './alerts/rules-config.js';
 import { DEFAULT_MAX_FUTURE_MS } from './engine/engine.js';
 import { HuitianError } from './errors.js';
+import { notificationsConfigSchema, type NotificationsConfig } from './notifications/notifications-config.js';
 
 export const ROLES = ['viewer', 'operator', 'ingest', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -232,6 +233,8 @@ export const CONFIG_FIELDS = {
 type Fields = typeof CONFIG_FIELDS;
 export type ServiceConfig = Readonly<{ [K in keyof Fields]: z.output<Fields[K]['schema']> }> & {
   readonly rules: RulesConfig;
+  /** Routes, receivers, escalation and CAP (config file key `notifications`; README "Alert delivery"). */
+  readonly notifications: NotificationsConfig;
   readonly tokenRoles: ReadonlyMap<string, Role>;
   /** Where the configuration came from, for the start-up log. */
   readonly configFile: string | null;
@@ -286,8 +289,8 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: C
   }
   // A misspelt key would otherwise be ignored without a word, leaving the default in force.
   for (const key of Object.keys(file)) {
-    if (key !== 'rules' && !Object.prototype.hasOwnProperty.call(CONFIG_FIELDS, key)) {
-      problems.push(`HUITIAN_CONFIG (${configFile}): unknown key "${key}" (keys: ${Object.keys(CONFIG_FIELDS).join(', ')}, rules)`);
+    if (key !== 'rules' && key !== 'notifications' && !Object.prototype.hasOwnProperty.call(CONFIG_FIELDS, key)) {
+      problems.push(`HUITIAN_CONFIG (${configFile}): unknown key "${key}" (keys: ${Object.keys(CONFIG_FIELDS).join(', ')}, rules, notifications)`);
     }
   }
   const out: Record<string, unknown> = {};
@@ -317,6 +320,10 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: C
   if (typeof out.headersTimeoutS === 'number' && typeof out.requestTimeoutS === 'number' && out.headersTimeoutS > out.requestTimeoutS) {
     problems.push(`HUITIAN_HEADERS_TIMEOUT_S: must be at most HUITIAN_REQUEST_TIMEOUT_S (${out.requestTimeoutS}), got ${out.headersTimeoutS}`);
   }
+  const notifications = notificationsConfigSchema.safeParse(file.notifications ?? {});
+  if (!notifications.success) {
+    for (const issue of notifications.error.issues) problems.push(`notifications.${issue.path.join('.')}: ${issue.message}`);
+  }
   const tokens = parseTokens(typeof out.tokens === 'string' ? out.tokens : '');
   for (const p of tokens.problems) problems.push(`HUITIAN_TOKENS: ${p}`);
   if (typeof out.host === 'string' && tokens.roles.size === 0 && !isLoopback(out.host)) {
@@ -327,7 +334,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: C
   if (problems.length > 0) {
     throw new HuitianError('CONFIG_INVALID', { details: problems.join('\n  - ') }, { details: problems });
   }
-  return Object.freeze({ ...out, rules: rules.data!, tokenRoles: tokens.roles, configFile }) as unknown as ServiceConfig;
+  return Object.freeze({ ...out, rules: rules.data!, notifications: notifications.data!, tokenRoles: tokens.roles, configFile }) as unknown as ServiceConfig;
 }
 
 /** The README configuration table, generated from CONFIG_FIELDS. */

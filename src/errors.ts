@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   METHOD_NOT_ALLOWED: { status: 405, retriable: false, message: '{method} is not allowed on {url}; allowed: {allow}' },
   ALERT_NOT_FOUND: { status: 404, retriable: false, message: 'no alert with id {id}' },
   ALERT_TRANSITION_NOT_ALLOWED: { status: 409, retriable: false, message: 'alert {id} is {status}; it cannot be {action}' },
+  SILENCE_NOT_FOUND: { status: 404, retriable: false, message: 'no silence with id {id}; GET /v1/silences lists them' },
   KPI_NOT_FOUND: { status: 404, retriable: false, message: 'no KPI named {name}; GET /v1/kpis lists them' },
   NOT_READY: { status: 503, retriable: true, message: 'the service is not ready: {details}' },
   STORE_UNAVAILABLE: { status: 503, retriable: true, message: 'a store is unavailable: {details}' },

@@ -28,8 +28,18 @@ export class ServiceMetrics {
   /** Sets huitian_kpi_sink_backlog_partials (and its deprecated alias). */
   readonly sinkBacklog: { set(partials: number): void };
   readonly commitDuration: Histogram;
+  readonly notificationsDecided: Counter;
+  readonly notificationsQueued: Counter<'receiver'>;
+  readonly notificationDeliveries: Counter<'receiver' | 'outcome'>;
+  readonly notificationDeliveryDuration: Histogram<'receiver'>;
+  readonly alertsUnacknowledged: Counter<'category' | 'severity'>;
 
-  constructor(alerts: AlertReader, wallClock: () => number, maxEventTime: () => number | null) {
+  constructor(
+    alerts: AlertReader,
+    wallClock: () => number,
+    maxEventTime: () => number | null,
+    deliveryCounts: () => Array<{ receiver: string; state: string; count: number }> = () => [],
+  ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'huitian_' });
     // prom-client reports the totals of active handles, requests and resources as gauges
@@ -84,6 +94,42 @@ export class ServiceMetrics {
         this.reset();
         for (const row of alerts.countAlerts()) this.set({ severity: row.severity, status: row.status }, row.count);
       },
+    });
+    this.notificationsDecided = new Counter({ name: 'huitian_notifications_total', help: 'Notifications decided by the notification stage (a group of alerts counts once).', registers });
+    this.notificationsQueued = new Counter({
+      name: 'huitian_notification_deliveries_queued_total',
+      help: 'Deliveries queued in the outbox, by receiver (a notification is one delivery per receiver; a CAP receiver one per alert).',
+      labelNames: ['receiver'] as const,
+      registers,
+    });
+    this.notificationDeliveries = new Counter({
+      name: 'huitian_notification_delivery_attempts_total',
+      help: 'Delivery attempts by receiver and outcome: delivered, retry (receiver down, 5xx, 429, timeout) or failed (refused for good, e.g. 4xx).',
+      labelNames: ['receiver', 'outcome'] as const,
+      registers,
+    });
+    this.notificationDeliveryDuration = new Histogram({
+      name: 'huitian_notification_delivery_duration_seconds',
+      help: 'Duration of one delivery attempt, by receiver.',
+      labelNames: ['receiver'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    new Gauge({
+      name: 'huitian_notification_outbox_deliveries',
+      help: 'Deliveries in the outbox by receiver and state (pending, delivered, failed).',
+      labelNames: ['receiver', 'state'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const row of deliveryCounts()) this.set({ receiver: row.receiver, state: row.state }, row.count);
+      },
+    });
+    this.alertsUnacknowledged = new Counter({
+      name: 'huitian_alerts_resolved_unacknowledged_total',
+      help: 'Alerts resolved without ever being acknowledged (marked `unacknowledged` in their history), by category and severity.',
+      labelNames: ['category', 'severity'] as const,
+      registers,
     });
     this.httpDuration = new Histogram({
       name: 'huitian_http_request_duration_seconds',

@@ -7,6 +7,7 @@ import type { Alert, AlertChange, AlertCategory, AlertStatus, Severity } from '.
 import type { HuitianEvent } from './events/schemas.js';
 import type { PartialDelta } from './kpis/partials.js';
 import type { PartialRow } from './kpis/query.js';
+import type { Silence } from './notifications/silences.js';
 
 /** One input of the engine, as written to the recovery log before its effects. */
 export type LogEntry =
@@ -23,8 +24,11 @@ export type LogEntry =
   | { kind: 'register-channel'; channel: string; now: number }
   | { kind: 'activate-channels'; channels: string[]; now: number }
   | { kind: 'remove-channel'; channel: string; now: number }
-  | { kind: 'ack'; alertId: string; by: string; note?: string; now: number }
-  | { kind: 'resolve'; alertId: string; by: string; note?: string; now: number };
+  | { kind: 'ack'; alertId: string; by: string; note?: string; now: number; until?: number }
+  | { kind: 'resolve'; alertId: string; by: string; note?: string; now: number }
+  /** Operator inputs of the notification stage: replayed in the same place, they decide the same way. */
+  | { kind: 'silence'; silence: Silence; now: number }
+  | { kind: 'silence-expire'; id: string; at: number; now: number };
 
 /** A record's place in its source, so an operator can find it there (the Kafka key and offset). */
 export interface SourcePosition {
@@ -53,6 +57,49 @@ export interface CommitUnit {
   deadLetters: readonly DeadLetter[];
   /** Source positions (e.g. Kafka offsets) reached by this step. */
   checkpoints?: ReadonlyArray<readonly [channel: string, position: string]>;
+  /** Notifications to deliver, one row per receiver (inserted once: ids are deterministic). */
+  deliveries?: readonly OutboxDelivery[];
+  /** Silences created or changed by this step. */
+  silences?: readonly Silence[];
+}
+
+/** One notification for one receiver, as queued in the outbox. */
+export interface OutboxDelivery {
+  deliveryId: string;
+  notificationId: string;
+  /** What a receiver drops repeats by: `<alert id>:<version>`, or the notification id for a group. */
+  idempotencyKey: string;
+  receiver: string;
+  route: string;
+  reason: string;
+  /** Event time of the decision. */
+  eventAt: number;
+  alertIds: string[];
+  contentType: string;
+  body: string;
+}
+
+export type DeliveryState = 'pending' | 'delivered' | 'failed';
+
+export interface StoredDelivery extends OutboxDelivery {
+  seq: number;
+  state: DeliveryState;
+  attempts: number;
+  /** Wall time of the next attempt (epoch ms). */
+  nextAttemptAt: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: number;
+  deliveredAt: number | null;
+}
+
+export type DeliveryResult =
+  | { ok: true; status?: number }
+  | { ok: false; retriable: boolean; status?: number; error: string; retryAfterMs?: number };
+
+/** Sends one delivery to its receiver (webhook, CAP endpoint, NATS subject, Kafka topic). */
+export interface NotificationTransport {
+  send(delivery: StoredDelivery): Promise<DeliveryResult>;
 }
 
 export interface CommittedAlertEvent {
@@ -81,6 +128,9 @@ export interface AlertFilter {
   limit: number;
   cursor?: string;
 }
+
+/** The filters the alert list and the SSE stream share. */
+export type AlertStreamFilter = Pick<AlertFilter, 'severity' | 'category' | 'district' | 'entityId'> & { status?: AlertStatus | 'active' };
 
 export interface AlertReader {
   listAlerts(filter: AlertFilter): { items: Alert[]; nextCursor: string | null };

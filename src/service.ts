@@ -25,6 +25,12 @@ import { connectNats } from './nats/nats-connection.js';
 import { NatsPublisher } from './nats/nats-publisher.js';
 import { NatsSource } from './nats/nats-source.js';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Producer } from 'kafkajs';
+import { capRenderer } from './delivery/cap-render.js';
+import { OutboxWorker } from './delivery/outbox-worker.js';
+import { DeliveryPlanner } from './delivery/planner.js';
+import { HttpTransport, KafkaTransport, NatsTransport } from './delivery/transports.js';
+import type { NotificationTransport } from './ports.js';
 
 /** A source of events (Kafka, NATS); HTTP ingest is part of the API. */
 export interface EventSource {
@@ -40,6 +46,8 @@ export interface Service {
   readonly app: FastifyInstance;
   readonly pipeline: Pipeline;
   readonly store: EmbeddedStore;
+  /** Delivers the notification outbox. */
+  readonly outbox: OutboxWorker;
   /** Starts sources and the clock, then listens; resolves to the address listened on. */
   start(): Promise<string>;
   stop(): Promise<void>;
@@ -73,8 +81,31 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
   const wallClock = options.wallClock ?? Date.now;
   const db = openDatabase(config.dataDir, config.sqliteSync);
   const store = new EmbeddedStore(db);
+  store.wallClock = wallClock;
+  const notifications = config.notifications;
+  store.capIssuerCode = notifications.cap.issuerCode;
+  const renderCap = capRenderer(store, notifications.cap, config.timeMode === 'replay' ? notifications.cap.replayStatus : notifications.cap.status);
   let pipelineRef: Pipeline | undefined;
-  const metrics = new ServiceMetrics(store, wallClock, () => pipelineRef?.engine.stats().maxEventTime ?? null);
+  const metrics = new ServiceMetrics(store, wallClock, () => pipelineRef?.engine.stats().maxEventTime ?? null, () => store.deliveryCounts());
+  // Receivers on NATS or Kafka use the service's connections once they are up; until then
+  // (or without them configured) their deliveries wait in the outbox and are retried.
+  let natsConnection: NatsConnection | undefined;
+  let kafkaProducer: Producer | undefined;
+  const transports = new Map<string, NotificationTransport>();
+  for (const [name, rc] of Object.entries(notifications.receivers)) {
+    if (rc.type === 'webhook' || rc.type === 'cap') transports.set(name, new HttpTransport(rc, wallClock));
+    else if (rc.type === 'nats') transports.set(name, new NatsTransport(rc.subject, () => natsConnection));
+    else transports.set(name, new KafkaTransport(rc.topic, () => kafkaProducer));
+  }
+  const worker = new OutboxWorker({
+    store,
+    transports,
+    logger,
+    metrics,
+    wallClock,
+    initialBackoffMs: notifications.retry.initialSeconds * 1000,
+    maxBackoffMs: notifications.retry.maxSeconds * 1000,
+  });
   const hub = new AlertStreamHub();
   const readiness: ReadinessCheck[] = [
     {
@@ -107,6 +138,9 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
     announcers: [hub],
     kpiSink: influx,
     onFatal: options.onFatal,
+    notifications,
+    planner: new DeliveryPlanner(notifications, renderCap),
+    onDeliveries: () => worker.wake(),
   });
   pipelineRef = pipeline;
   const kpis: KpiReader = influx ?? store;
@@ -118,12 +152,14 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
       const kafka = createKafka(config.kafkaBrokers, `huitian-brain-${config.instanceId}`, logger);
       const publisher = await KafkaPublisher.connect(kafka, config.dlqTopic, config.kafkaAlertsTopic === '' ? null : config.kafkaAlertsTopic);
       pipeline.addForwarder(publisher);
+      kafkaProducer = publisher.producer;
       if (config.kafkaAlertsTopic !== '') pipeline.addAnnouncer(publisher);
       closers.push(() => publisher.close());
       sources.push(new KafkaSource({ kafka, topics: config.kafkaTopics, groupId: config.kafkaGroup, pipeline, logger }));
     }
     if (config.natsUrl.length > 0) {
       const nc: NatsConnection = await connectNats(config.natsUrl, `huitian-brain-${config.instanceId}`);
+      natsConnection = nc;
       const publisher = new NatsPublisher(nc, config.dlqTopic);
       pipeline.addAnnouncer(publisher);
       pipeline.addForwarder(publisher);
@@ -133,7 +169,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
     for (const s of sources) readiness.push({ name: s.name, check: () => s.problem() });
   };
 
-  const app = await buildApp({ config, logger, pipeline, alerts: store, deadLetters: store, kpis, metrics, hub, readiness, wallClock });
+  const app = await buildApp({ config, logger, pipeline, alerts: store, deadLetters: store, kpis, metrics, hub, readiness, wallClock, store, renderCap });
   let ticker: NodeJS.Timeout | undefined;
   let flusher: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -143,6 +179,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
     app,
     pipeline,
     store,
+    outbox: worker,
     async start() {
       if (config.tokenRoles.size === 0) {
         logger.warn({ host: config.host }, 'no HUITIAN_TOKENS configured: authentication is off, listening on loopback only');
@@ -150,6 +187,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
       }
       await connectTransports();
       for (const s of sources) await s.start();
+      worker.start();
       if (influx !== undefined) {
         // Retries what HTTP ingest or an earlier run left in the outbox while InfluxDB was away.
         let busy = false;
@@ -186,6 +224,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
       if (flusher !== undefined) clearInterval(flusher);
       for (const s of sources) await s.stop().catch((err: unknown) => logger.warn({ err, source: s.name }, 'source stop failed'));
       await app.close();
+      await worker.stop();
       await pipeline.forwardsSettled();
       for (const close of closers) await close().catch((err: unknown) => logger.warn({ err }, 'closing a transport failed'));
       await pipeline.flushSink().catch((err: unknown) => logger.warn({ err }, 'final KPI flush failed; the outbox keeps it for the next start'));

@@ -10,7 +10,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CORE = ['events', 'time', 'kpis', 'alerts', 'engine'].map((d) => join(ROOT, 'src', d));
+const CORE = ['events', 'time', 'kpis', 'alerts', 'engine', 'notifications', 'cap'].map((d) => join(ROOT, 'src', d));
 const ADAPTERS = ['sqlite', 'http', 'kafka', 'nats', 'influx', 'service', 'cli', 'simulator', 'pipeline', 'replay'];
 /** Packages the core may use: pure computation only. */
 const ALLOWED_PACKAGES = new Set(['zod', 'node:crypto']);

@@ -8,7 +8,14 @@
  * that rebuilds state from the log, gives every alert the same id.
  */
 import { createHash } from 'node:crypto';
-import { cloneAlert, severityRank, type Alert, type AlertCategory, type AlertChange, type Severity } from './alert.js';
+import { cloneAlert, severityRank, type Alert, type AlertCategory, type AlertChange, type AlertHistoryEntry, type Severity } from './alert.js';
+
+/** Inserts after every entry at or before the new one's time (stable for equal times). */
+export function insertInTimeOrder(history: AlertHistoryEntry[], entry: AlertHistoryEntry): void {
+  let i = history.length;
+  while (i > 0 && history[i - 1]!.at > entry.at) i--;
+  history.splice(i, 0, entry);
+}
 
 export interface RaiseSpec {
   rule: string;
@@ -25,7 +32,12 @@ export interface RaiseSpec {
   /** Event time of the reading or deadline that raised it. */
   at: number;
   by: string;
+  /** Where the reading was taken, when it said (WGS 84). */
+  location?: { lat: number; lon: number };
 }
+
+/** Texts of an alert, rebuilt when a reading sets a new peak. */
+export type AlertTexts = Pick<RaiseSpec, 'title' | 'titleEn' | 'message' | 'messageEn'>;
 
 export type TransitionRefusal = 'not_active' | 'already_acknowledged';
 
@@ -122,14 +134,22 @@ export class AlertBook {
         resolvedAt: null,
         history: [{ at: spec.at, action: 'opened', severity: spec.severity, by: spec.by, value: spec.value }],
       };
+      // The peak starts as the opening reading (peakValue absent: see toPublicAlert).
+      if (spec.location !== undefined) alert.location = spec.location;
       this.bySlot.set(alert);
       this.byId.set(alert.id, alert);
       this.emit({ action: 'opened', alert: cloneAlert(alert) });
       return;
     }
+    this.lapseIfDue(existing, spec.at);
     if (severityRank(spec.severity) <= severityRank(existing.severity)) return;
     existing.severity = spec.severity;
     existing.value = spec.value;
+    if (spec.value !== null) {
+      existing.peakValue = spec.value;
+      existing.peakAt = spec.at;
+    }
+    if (spec.location !== undefined) existing.location = spec.location;
     existing.threshold = spec.threshold;
     existing.title = spec.title;
     existing.titleEn = spec.titleEn;
@@ -139,26 +159,53 @@ export class AlertBook {
     // An acknowledgement of a yellow warning is not one of a red warning: escalation
     // puts the alert back in front of the operators.
     existing.status = 'open';
+    if (existing.acknowledgedUntil != null) existing.acknowledgedUntil = null;
     existing.history.push({ at: spec.at, action: 'escalated', severity: spec.severity, by: spec.by, value: spec.value });
     this.emit({ action: 'escalated', alert: cloneAlert(existing) });
+  }
+
+  /**
+   * A reading of the entity of an active alert that does not change its severity: the
+   * alert follows it (`value`), and keeps its peak. `texts` rebuilds the title and message
+   * for a new peak — the titles said the escalation reading for as long as the alert
+   * lasted. Not a transition: nothing is emitted; the next transition stores it, and the
+   * API reads active alerts from the engine.
+   */
+  observe(rule: string, entityId: string, value: number, at: number, texts: () => AlertTexts): void {
+    const alert = this.bySlot.get(rule, entityId);
+    if (alert === undefined) return;
+    this.lapseIfDue(alert, at);
+    alert.value = value;
+    const peak = alert.peakValue ?? alert.history[0]?.value ?? null;
+    if (peak === null || value > peak) {
+      alert.peakValue = value;
+      alert.peakAt = at;
+      Object.assign(alert, texts());
+    }
   }
 
   /** Resolves the (rule, entity) alert if one is active (a clearing reading, an arrival). */
   clear(rule: string, entityId: string, at: number, by: string, value: number | null = null, note?: string): void {
     const alert = this.bySlot.get(rule, entityId);
     if (alert === undefined) return;
+    this.lapseIfDue(alert, at);
     this.finish(alert, at, by, note, value);
   }
 
-  acknowledge(id: string, at: number, by: string, note?: string): Alert | TransitionRefusal {
+  /** `until`: the acknowledgement lapses then (event time), unless the alert is resolved first. */
+  acknowledge(id: string, at: number, by: string, note?: string, until?: number): Alert | TransitionRefusal {
     const alert = this.byId.get(id);
     if (alert === undefined) return 'not_active';
+    this.lapseIfDue(alert, at);
     if (alert.status === 'acknowledged') return 'already_acknowledged';
     alert.status = 'acknowledged';
     if (alert.acknowledgedAt === null) alert.acknowledgedAt = at;
+    if (until !== undefined || alert.acknowledgedUntil != null) alert.acknowledgedUntil = until ?? null;
     alert.updatedAt = Math.max(alert.updatedAt, at);
-    const entry = { at, action: 'acknowledged' as const, severity: alert.severity, by };
-    alert.history.push(note === undefined ? entry : { ...entry, note });
+    const entry: AlertHistoryEntry = { at, action: 'acknowledged', severity: alert.severity, by };
+    if (note !== undefined) entry.note = note;
+    if (until !== undefined) entry.until = until;
+    alert.history.push(entry);
     const copy = cloneAlert(alert);
     this.emit({ action: 'acknowledged', alert: copy });
     return copy;
@@ -167,7 +214,46 @@ export class AlertBook {
   resolveManually(id: string, at: number, by: string, note?: string): Alert | TransitionRefusal {
     const alert = this.byId.get(id);
     if (alert === undefined) return 'not_active';
+    this.lapseIfDue(alert, at);
     return this.finish(alert, at, by, note, null);
+  }
+
+  /** The watermark passed an acknowledgement's `until` (an engine timer). */
+  lapseAcknowledgement(id: string, at: number): void {
+    const alert = this.byId.get(id);
+    if (alert !== undefined) this.lapseIfDue(alert, at);
+  }
+
+  /**
+   * An acknowledgement whose `until` is at or before `at` lapses (at `until`) before
+   * anything else happens to the alert at `at`. Checked on every change as well as by the
+   * timer, so the alert's history does not depend on whether the watermark passed `until`
+   * before or after a later reading of the entity was processed.
+   */
+  private lapseIfDue(alert: Alert, at: number): void {
+    const until = alert.acknowledgedUntil;
+    if (alert.status !== 'acknowledged' || until === null || until === undefined || until > at) return;
+    alert.status = 'open';
+    alert.acknowledgedUntil = null;
+    alert.updatedAt = Math.max(alert.updatedAt, until);
+    alert.history.push({ at: until, action: 'reopened', severity: alert.severity, by: 'ack-timeout', note: 'the acknowledgement lapsed' });
+    this.emit({ action: 'reopened', alert: cloneAlert(alert) });
+  }
+
+  /**
+   * A step of the notification stage recorded in an active alert's history (escalated_to,
+   * reminded, silenced, unsilenced), placed in event-time order: the stage decides in
+   * event time, behind the readings the engine has already applied. `silencedBy`, when
+   * given, is set with it. False when the alert is not active here.
+   */
+  annotate(id: string, entry: AlertHistoryEntry, silencedBy?: string | null): Alert | undefined {
+    const alert = this.byId.get(id);
+    if (alert === undefined) return undefined;
+    insertInTimeOrder(alert.history, { ...entry });
+    if (silencedBy !== undefined) alert.silencedBy = silencedBy;
+    const copy = cloneAlert(alert);
+    this.emit({ action: entry.action, alert: copy });
+    return copy;
   }
 
   private finish(alert: Alert, at: number, by: string, note: string | undefined, value: number | null): Alert {
@@ -176,13 +262,19 @@ export class AlertBook {
     alert.updatedAt = Math.max(alert.updatedAt, alert.resolvedAt);
     const entry: Alert['history'][number] = { at: alert.resolvedAt, action: 'resolved', severity: alert.severity, by };
     if (note !== undefined) entry.note = note;
-    if (value !== null) entry.value = value;
+    if (value !== null) {
+      entry.value = value;
+      alert.value = value;
+    }
+    // Nobody saw it: marked for the shift report, in the same change as the resolve.
+    if (alert.acknowledgedAt === null) alert.history.push({ at: alert.resolvedAt, action: 'unacknowledged', severity: alert.severity, by: 'engine' });
     alert.history.push(entry);
     const key = slot(alert.rule, alert.entityId);
     this.bySlot.delete(alert);
     this.byId.delete(alert.id);
     const previous = this.lastOpened.get(key);
     this.lastOpened.set(key, [alert.openedAt, previous !== undefined && previous[0] === alert.openedAt ? previous[1] : 1]);
+    if (alert.acknowledgedUntil != null) alert.acknowledgedUntil = null;
     const copy = cloneAlert(alert);
     this.emit({ action: 'resolved', alert: copy });
     return copy;

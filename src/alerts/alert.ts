@@ -36,7 +36,27 @@ export type AlertCategory = (typeof ALERT_CATEGORIES)[number];
 export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
 
-export type AlertAction = 'opened' | 'escalated' | 'acknowledged' | 'resolved';
+/**
+ * What a history entry records. The engine's alert lifecycle: opened, escalated (a worse
+ * reading), acknowledged, reopened (an acknowledgement's `until` passed), resolved, and
+ * `unacknowledged` right after a resolve that nobody had acknowledged. The notification
+ * stage's own steps (src/notifications): escalated_to (the escalation policy notified
+ * its route), reminded, silenced and unsilenced (a silence began or ended).
+ */
+export type AlertAction =
+  | 'opened'
+  | 'escalated'
+  | 'acknowledged'
+  | 'reopened'
+  | 'resolved'
+  | 'unacknowledged'
+  | 'escalated_to'
+  | 'reminded'
+  | 'silenced'
+  | 'unsilenced';
+
+/** Actions the notification stage writes into an alert's history (never the engine). */
+export const STAGE_ACTIONS: ReadonlySet<AlertAction> = new Set(['escalated_to', 'reminded', 'silenced', 'unsilenced']);
 
 export interface AlertHistoryEntry {
   /** Event time of the change, epoch ms. */
@@ -47,6 +67,10 @@ export interface AlertHistoryEntry {
   by: string;
   note?: string;
   value?: number | null;
+  /** escalated_to / reminded: the route notified. */
+  route?: string;
+  /** acknowledged: the acknowledgement lapses at this event time (epoch ms). */
+  until?: number;
 }
 
 /** Internal form: times are epoch ms. `toPublicAlert` gives the API form. */
@@ -69,6 +93,18 @@ export interface Alert {
   acknowledgedAt: number | null;
   resolvedAt: number | null;
   history: AlertHistoryEntry[];
+  /**
+   * The worst value while active (the highest depth or concentration) and when it was read;
+   * `value` is the latest reading. Absent in alerts stored before peaks were kept.
+   */
+  peakValue?: number | null;
+  peakAt?: number | null;
+  /** The acknowledgement lapses at this event time; the alert is then `open` again. */
+  acknowledgedUntil?: number | null;
+  /** Id of the silence holding the alert's notifications back, or null. */
+  silencedBy?: string | null;
+  /** Where, when the reading said (WGS 84). */
+  location?: { lat: number; lon: number } | null;
 }
 
 export interface AlertChange {
@@ -77,29 +113,55 @@ export interface AlertChange {
   alert: Alert;
 }
 
-export interface PublicAlert extends Omit<Alert, 'openedAt' | 'updatedAt' | 'acknowledgedAt' | 'resolvedAt' | 'history'> {
+export interface PublicAlert
+  extends Omit<Alert, 'openedAt' | 'updatedAt' | 'acknowledgedAt' | 'resolvedAt' | 'history' | 'peakValue' | 'peakAt' | 'acknowledgedUntil' | 'silencedBy' | 'location'> {
   capSeverity: string;
   level: string;
+  /** How many changes the alert has had (its history's length): with `id`, it names one state of the alert. */
+  version: number;
   openedAt: string;
   updatedAt: string;
   acknowledgedAt: string | null;
   resolvedAt: string | null;
-  history: Array<Omit<AlertHistoryEntry, 'at'> & { at: string }>;
+  peakValue: number | null;
+  peakAt: string | null;
+  acknowledgedUntil: string | null;
+  silencedBy: string | null;
+  location: { lat: number; lon: number } | null;
+  history: Array<Omit<AlertHistoryEntry, 'at' | 'until'> & { at: string; until?: string }>;
+}
+
+/** An alert's version: the number of changes it has had, one history entry each. */
+export function versionOf(a: Alert): number {
+  return a.history.length;
 }
 
 export function toPublicAlert(a: Alert): PublicAlert {
+  const time = (t: number | null | undefined) => (t === null || t === undefined ? null : formatRfc3339(t));
   return {
     ...a,
     capSeverity: CAP_SEVERITY[a.severity],
     level: SEVERITY_LEVEL[a.severity],
+    version: versionOf(a),
     openedAt: formatRfc3339(a.openedAt),
     updatedAt: formatRfc3339(a.updatedAt),
-    acknowledgedAt: a.acknowledgedAt === null ? null : formatRfc3339(a.acknowledgedAt),
-    resolvedAt: a.resolvedAt === null ? null : formatRfc3339(a.resolvedAt),
-    history: a.history.map((h) => ({ ...h, at: formatRfc3339(h.at) })),
+    acknowledgedAt: time(a.acknowledgedAt),
+    resolvedAt: time(a.resolvedAt),
+    // Absent until a later reading beats the opening one.
+    peakValue: a.peakValue ?? a.history[0]?.value ?? a.value,
+    peakAt: a.peakAt === undefined || a.peakAt === null ? ((a.history[0]?.value ?? a.value) === null ? null : formatRfc3339(a.openedAt)) : time(a.peakAt),
+    acknowledgedUntil: time(a.acknowledgedUntil),
+    silencedBy: a.silencedBy ?? null,
+    location: a.location ?? null,
+    history: a.history.map((h) => {
+      const { until, ...rest } = h;
+      return until === undefined ? { ...rest, at: formatRfc3339(h.at) } : { ...rest, at: formatRfc3339(h.at), until: formatRfc3339(until) };
+    }),
   };
 }
 
 export function cloneAlert(a: Alert): Alert {
-  return { ...a, history: a.history.map((h) => ({ ...h })) };
+  const copy = { ...a, history: a.history.map((h) => ({ ...h })) };
+  if (a.location != null) copy.location = { ...a.location };
+  return copy;
 }

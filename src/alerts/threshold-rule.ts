@@ -43,6 +43,7 @@ export class ThresholdRule {
     event: { time: number; id: string; source: string },
     value: number,
     text: (level: ThresholdLevel) => ThresholdText,
+    location?: { lat: number; lon: number },
   ): void {
     const time = event.time;
     if (!this.newest.advance(entityId, time, event.id, event.source)) return;
@@ -53,10 +54,17 @@ export class ThresholdRule {
       return;
     }
     const level = this.severityOf(value);
+    if (active !== undefined && (level === undefined || severityRank(level.severity) <= severityRank(active.severity))) {
+      // Not worse: the alert follows the reading and keeps its peak; the texts (five
+      // formatted strings) are built only for a new peak, not for every reading of a flood.
+      const current = this.levels().find((l) => l.severity === active.severity) ?? level;
+      ctx.alerts.observe(this.rule, entityId, value, time, () => {
+        const { title, titleEn, message, messageEn } = text(current ?? { severity: active.severity, atLeast: active.threshold ?? value });
+        return { title, titleEn, message, messageEn };
+      });
+      return;
+    }
     if (level === undefined) return;
-    // Already at this severity or worse: raising would change nothing, so the texts (five
-    // formatted strings) are not built for every reading of a long flood.
-    if (active !== undefined && severityRank(level.severity) <= severityRank(active.severity)) return;
     ctx.alerts.raise({
       rule: this.rule,
       category: this.category,
@@ -66,6 +74,7 @@ export class ThresholdRule {
       threshold: level.atLeast,
       at: time,
       by,
+      ...(location === undefined ? {} : { location }),
       ...text(level),
     });
   }

@@ -34,5 +34,5 @@ export function onWaterloggingReading(rule: ThresholdRule, ctx: StepContext, e: 
       message: `${place} 积水深度 ${d.depthCm} 厘米，已达${SEVERITY_ZH[level.severity]}预警阈值 ${level.atLeast} 厘米，请安排排水与交通管制。`,
       messageEn: `Water depth at ${placeEn} is ${d.depthCm} cm, at or above the ${level.severity} threshold of ${level.atLeast} cm; dispatch drainage and traffic control.`,
     };
-  });
+  }, d.lat !== undefined && d.lon !== undefined ? { lat: d.lat, lon: d.lon } : undefined);
 }

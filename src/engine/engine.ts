@@ -13,7 +13,7 @@
  * timer and minute sample the watermark has now passed, in event-time order.
  */
 import { AlertBook, type TransitionRefusal } from '../alerts/alert-book.js';
-import type { Alert, AlertChange } from '../alerts/alert.js';
+import type { Alert, AlertChange, AlertHistoryEntry } from '../alerts/alert.js';
 import { gasLeakRule, onGasReading } from '../alerts/gas-leak.js';
 import { KpiBreachRule } from '../alerts/kpi-breach.js';
 import { ParkingFullRule } from '../alerts/parking-full.js';
@@ -124,6 +124,9 @@ export type AlertOperation = { ok: true; alert: Alert; step: StepResult } | { ok
 const NO_CONFLICTS: StepResult['conflicts'] = Object.freeze([]);
 
 export const SNAPSHOT_VERSION = 1;
+
+/** Timer kind: an acknowledgement's `until` (key = alert id). */
+const ACK_UNTIL_TIMER = 'ack-until';
 
 export interface EngineSnapshot {
   version: number;
@@ -279,14 +282,32 @@ export class Engine {
     return this.watermarks.clock(now);
   }
 
-  acknowledge(alertId: string, by: string, note: string | undefined, now: number): AlertOperation {
+  /**
+   * `until` (event time, epoch ms): the acknowledgement lapses then and the alert is open
+   * again, unless it is resolved first (alerta's ack timeout).
+   */
+  acknowledge(alertId: string, by: string, note: string | undefined, now: number, until?: number): AlertOperation {
     const at = this.clock(now);
     const before = this.alerts.get(alertId);
     const firstAck = before !== undefined && before.acknowledgedAt === null;
-    const result = this.alerts.acknowledge(alertId, at, by, note);
+    const result = this.alerts.acknowledge(alertId, at, by, note, until);
     if (typeof result === 'string') return { ok: false, refusal: result };
     if (firstAck) recordAcknowledgement(this.partials, result, at);
+    if (until !== undefined) this.timers.schedule(until, ACK_UNTIL_TIMER, alertId);
     return { ok: true, alert: result, step: this.flush([]) };
+  }
+
+  /**
+   * Records a step of the notification stage in an active alert's history (see
+   * AlertBook.annotate); the change comes back in the returned step. Undefined when the
+   * alert is not active in this engine.
+   */
+  annotate(alertId: string, entry: AlertHistoryEntry, silencedBy?: string | null): AlertChange[] | undefined {
+    const done = this.alerts.annotate(alertId, entry, silencedBy);
+    if (done === undefined) return undefined;
+    const changes = this.changes;
+    this.changes = [];
+    return changes;
   }
 
   resolve(alertId: string, by: string, note: string | undefined, now: number): AlertOperation {
@@ -369,7 +390,8 @@ export class Engine {
       if (timerDue === Number.POSITIVE_INFINITY && boundaryDue === Number.POSITIVE_INFINITY) return;
       if (timerDue <= boundaryDue) {
         const t = this.timers.pop()!;
-        if (!this.fire.onTimer(this.ctx, t) && !this.parkingRule.onTimer(this.ctx, t)) this.silenceRule.onTimer(this.ctx, t);
+        if (t.kind === ACK_UNTIL_TIMER) this.alerts.lapseAcknowledgement(t.key, t.due);
+        else if (!this.fire.onTimer(this.ctx, t) && !this.parkingRule.onTimer(this.ctx, t)) this.silenceRule.onTimer(this.ctx, t);
       } else {
         this.sampleMinute(boundary);
         this.lastSampled = boundary;

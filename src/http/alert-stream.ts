@@ -9,7 +9,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toPublicAlert } from '../alerts/alert.js';
-import type { AlertAnnouncer, AlertReader, CommittedAlertEvent } from '../ports.js';
+import type { Alert } from '../alerts/alert.js';
+import type { AlertAnnouncer, AlertReader, AlertStreamFilter, CommittedAlertEvent } from '../ports.js';
 
 const HEARTBEAT_MS = 15_000;
 const BACKLOG_PAGE = 500;
@@ -54,7 +55,17 @@ export function formatSse(e: CommittedAlertEvent): string {
   return `id: ${e.seq}\nevent: alert\ndata: ${JSON.stringify({ action: e.action, alert: toPublicAlert(e.alert) })}\n\n`;
 }
 
-export function streamAlerts(hub: AlertStreamHub, store: AlertReader, request: FastifyRequest, reply: FastifyReply): void {
+/** The list's filters, applied to each transition's alert (the stream has no `status`: a screen of active alerts needs the resolutions). */
+export function matchesFilter(a: Alert, f: AlertStreamFilter): boolean {
+  return (
+    (f.severity === undefined || a.severity === f.severity) &&
+    (f.category === undefined || a.category === f.category) &&
+    (f.district === undefined || a.district === f.district) &&
+    (f.entityId === undefined || a.entityId === f.entityId)
+  );
+}
+
+export function streamAlerts(hub: AlertStreamHub, store: AlertReader, request: FastifyRequest, reply: FastifyReply, filter: AlertStreamFilter = {}): void {
   const header = request.headers['last-event-id'];
   const query = (request.query as { lastEventId?: string }).lastEventId;
   const resumeText = (Array.isArray(header) ? header[0] : header) ?? query;
@@ -79,7 +90,8 @@ export function streamAlerts(hub: AlertStreamHub, store: AlertReader, request: F
   const send = (e: CommittedAlertEvent) => {
     if (e.seq <= lastSent) return;
     lastSent = e.seq;
-    res.write(formatSse(e));
+    // A filtered-out transition still moves the resume point, so Last-Event-ID stays exact.
+    if (matchesFilter(e.alert, filter)) res.write(formatSse(e));
   };
   // Subscribe before reading the backlog so nothing committed in between is missed.
   const unsubscribe = hub.subscribe((events) => {

@@ -5,6 +5,8 @@ import type { ServiceMetrics } from '../metrics.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { AlertReader, DeadLetterReader, KpiReader } from '../ports.js';
 import type { AlertStreamHub } from './alert-stream.js';
+import type { Alert } from '../alerts/alert.js';
+import type { EmbeddedStore } from '../sqlite/embedded-store.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -23,4 +25,8 @@ export interface AppDeps {
   hub: AlertStreamHub;
   readiness: ReadinessCheck[];
   wallClock: () => number;
+  /** The embedded store: notification outbox and silences (issue 12). */
+  store: EmbeddedStore;
+  /** The CAP 1.2 message of an alert version. */
+  renderCap: (alert: Alert) => string;
 }

@@ -18,6 +18,7 @@ import { openApiTransform, openApiTransformObject } from './route-schemas.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerKpiRoutes } from './routes/kpis.js';
+import { registerNotificationRoutes } from './routes/notifications.js';
 import { registerOperationRoutes } from './routes/operations.js';
 
 declare module 'fastify' {
@@ -159,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerEventRoutes(app, deps);
   registerAlertRoutes(app, deps);
   registerKpiRoutes(app, deps);
+  registerNotificationRoutes(app, deps);
   return app;
 }
 

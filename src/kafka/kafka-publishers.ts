@@ -9,7 +9,7 @@ import type { AlertAnnouncer, CommittedAlertEvent, DeadLetter, DeadLetterForward
 
 export class KafkaPublisher implements AlertAnnouncer, DeadLetterForwarder {
   private constructor(
-    private readonly producer: Producer,
+    readonly producer: Producer,
     private readonly dlqTopic: string,
     private readonly alertsTopic: string | null,
   ) {}

@@ -12,13 +12,19 @@
  */
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
-import type { Alert } from '../alerts/alert.js';
+import { randomBytes } from 'node:crypto';
+import { insertInTimeOrder } from '../alerts/alert-book.js';
+import { cloneAlert, type Alert, type AlertChange } from '../alerts/alert.js';
+import type { DeliveryPlanner } from '../delivery/planner.js';
 import { Engine, type EngineConfig, type StepResult } from '../engine/engine.js';
+import { DEFAULT_NOTIFICATIONS, type NotificationsConfig } from '../notifications/notifications-config.js';
+import type { Silence, SilenceMatchers } from '../notifications/silences.js';
+import { NotificationStage, type StageSnapshot } from '../notifications/stage.js';
 import { decodeNdjson } from '../events/ndjson.js';
 import type { HuitianEvent } from '../events/schemas.js';
 import { HuitianError } from '../errors.js';
 import { ServiceMetrics } from '../metrics.js';
-import type { AlertAnnouncer, CommittedAlertEvent, DeadLetter, DeadLetterForwarder, LogEntry, SourcePosition } from '../ports.js';
+import type { AlertAnnouncer, CommittedAlertEvent, DeadLetter, DeadLetterForwarder, LogEntry, OutboxDelivery, SourcePosition } from '../ports.js';
 import type { EmbeddedStore } from '../sqlite/embedded-store.js';
 
 /** An event that decoded, with its position in the request/batch. */
@@ -69,10 +75,30 @@ export interface PipelineOptions {
   kpiSink?: KpiSink;
   /** Called once when a durable commit fails; the process should stop and restart. */
   onFatal?: (err: Error) => void;
+  /** Routes, escalation and receivers of the notification stage (issue 12). */
+  notifications?: NotificationsConfig;
+  /** Turns the stage's notifications into outbox rows; without it nothing is queued. */
+  planner?: DeliveryPlanner;
+  /** Called after a commit that queued deliveries (wakes the outbox worker). */
+  onDeliveries?: () => void;
+}
+
+export interface SilenceInput {
+  matchers: SilenceMatchers;
+  startsAt?: number;
+  endsAt: number;
+  comment?: string;
 }
 
 export class Pipeline {
   readonly engine: Engine;
+  /**
+   * The notification stage, a processor of its own beside the engine (src/notifications/
+   * stage.ts): fed each step's alert transitions and watermark, and the operators'
+   * silences; its annotations go back into the alerts, its notifications into the outbox,
+   * all in the step's one commit.
+   */
+  stage!: NotificationStage;
   private readonly store: EmbeddedStore;
   private readonly log: Logger;
   private readonly metrics: ServiceMetrics;
@@ -121,16 +147,65 @@ export class Pipeline {
   private recover(): Engine {
     const { snapshot, log } = this.store.recovery();
     const engine = snapshot === null ? new Engine(this.options.engineConfig) : Engine.restore(this.options.engineConfig, snapshot);
+    const notifications = this.options.notifications ?? DEFAULT_NOTIFICATIONS;
+    const staged = snapshot?.notificationStage as StageSnapshot | undefined;
+    this.stage = staged === undefined ? new NotificationStage(notifications) : NotificationStage.restore(notifications, staged);
     let replayed = 0;
     for (const { entry } of log) {
-      applyEntry(engine, entry);
+      // The stage is replayed beside the engine: its outputs are already in the store (they
+      // were committed with the entry), but its annotations are engine state again.
+      if (entry.kind === 'silence') this.stage.addSilence(entry.silence);
+      else if (entry.kind === 'silence-expire') this.stage.expireSilence(entry.id, entry.at);
+      const step = applyEntry(engine, entry);
+      this.runStage(engine, step?.alerts ?? [], step?.watermark ?? engine.watermark, true);
       replayed++;
     }
     if (snapshot !== null || replayed > 0) {
       this.log.info({ fromSnapshot: snapshot !== null, replayedInputs: replayed, stats: engine.stats() }, 'engine state recovered');
     }
-    if (replayed > 0) this.store.writeSnapshot(JSON.stringify(engine.snapshot()), this.now());
+    if (replayed > 0) this.store.writeSnapshot(this.snapshotText(engine), this.now());
     return engine;
+  }
+
+  private snapshotText(engine: Engine): string {
+    return JSON.stringify({ ...engine.snapshot(), notificationStage: this.stage.snapshot() });
+  }
+
+  /**
+   * Feeds a step's transitions to the notification stage and applies what it decided: its
+   * history entries go into the alert (the engine's, or the stored document of an alert
+   * resolved since), its notifications become outbox rows. Recovering, only the engine
+   * state matters: everything else was committed with the input.
+   */
+  private runStage(engine: Engine, changes: readonly AlertChange[], watermark: number, recovering: boolean): { changes: AlertChange[]; deliveries: OutboxDelivery[] } {
+    this.stage.offer(changes);
+    const out = this.stage.advance(watermark);
+    const extra: AlertChange[] = [];
+    for (const a of out.annotations) {
+      const applied = engine.annotate(a.alertId, a.entry, a.silencedBy);
+      if (applied !== undefined) {
+        extra.push(...applied);
+        continue;
+      }
+      if (recovering) continue;
+      const base = lastDocOf(extra, a.alertId) ?? lastDocOf(changes, a.alertId) ?? this.store.getAlert(a.alertId);
+      if (base === undefined) continue;
+      const doc = cloneAlert(base);
+      insertInTimeOrder(doc.history, { ...a.entry });
+      if (a.silencedBy !== undefined) doc.silencedBy = a.silencedBy;
+      extra.push({ action: a.entry.action, alert: doc });
+    }
+    const deliveries: OutboxDelivery[] = [];
+    if (!recovering && this.options.planner !== undefined) {
+      for (const n of out.notifications) deliveries.push(...this.options.planner.plan(n));
+    }
+    if (!recovering) {
+      this.metrics.notificationsDecided.inc(out.notifications.length);
+      for (const c of changes) {
+        if (c.action === 'resolved' && c.alert.acknowledgedAt === null) this.metrics.alertsUnacknowledged.inc({ category: c.alert.category, severity: c.alert.severity });
+      }
+    }
+    return { changes: extra, deliveries };
   }
 
   /** Runs one batch from a source through the engine and commits its effects. */
@@ -278,18 +353,21 @@ export class Pipeline {
     this.commit({ kind: 'remove-channel', channel, now }, step, []);
   }
 
-  acknowledge(alertId: string, by: string, note?: string): Alert {
-    return this.operate('ack', alertId, by, note);
+  acknowledge(alertId: string, by: string, note?: string, until?: number): Alert {
+    return this.operate('ack', alertId, by, note, until);
   }
 
   resolve(alertId: string, by: string, note?: string): Alert {
     return this.operate('resolve', alertId, by, note);
   }
 
-  private operate(kind: 'ack' | 'resolve', alertId: string, by: string, note: string | undefined): Alert {
+  private operate(kind: 'ack' | 'resolve', alertId: string, by: string, note: string | undefined, until?: number): Alert {
     this.assertHealthy();
     const now = this.now();
-    const result = kind === 'ack' ? this.engine.acknowledge(alertId, by, note, now) : this.engine.resolve(alertId, by, note, now);
+    if (kind === 'ack' && until !== undefined && until <= this.engine.clock(now)) {
+      throw new HuitianError('VALIDATION_FAILED', { details: `until must be after the stream's event-time clock (${new Date(this.engine.clock(now)).toISOString()})` });
+    }
+    const result = kind === 'ack' ? this.engine.acknowledge(alertId, by, note, now, until) : this.engine.resolve(alertId, by, note, now);
     const action = kind === 'ack' ? 'acknowledged' : 'resolved';
     if (!result.ok) {
       const stored = this.store.getAlert(alertId);
@@ -297,8 +375,47 @@ export class Pipeline {
       throw new HuitianError('ALERT_TRANSITION_NOT_ALLOWED', { id: alertId, status: stored.status, action });
     }
     const entry: LogEntry = note === undefined ? { kind, alertId, by, now } : { kind, alertId, by, note, now };
+    if (kind === 'ack' && until !== undefined) (entry as Extract<LogEntry, { kind: 'ack' }>).until = until;
     this.commit(entry, result.step, []);
-    return result.alert;
+    return this.engine.activeAlert(alertId) ?? result.alert;
+  }
+
+  /**
+   * A silence (operator input): logged, so a restart replays it in the same place among
+   * the inputs and the stage decides the same way. Times are event time.
+   */
+  createSilence(input: SilenceInput, createdBy: string): Silence {
+    this.assertHealthy();
+    const now = this.now();
+    const createdAt = this.engine.clock(now);
+    const startsAt = input.startsAt ?? createdAt;
+    if (input.endsAt <= startsAt) throw new HuitianError('VALIDATION_FAILED', { details: 'endsAt must be after startsAt' });
+    const silence: Silence = {
+      id: `sil_${randomBytes(10).toString('hex')}`,
+      matchers: input.matchers,
+      startsAt,
+      endsAt: input.endsAt,
+      comment: input.comment ?? '',
+      createdBy,
+      createdAt,
+    };
+    this.stage.addSilence(silence);
+    this.commit({ kind: 'silence', silence, now }, this.engine.tick(now), [], undefined, [silence]);
+    return silence;
+  }
+
+  /** Ends a silence now (event time); the silence as stored, or undefined for an unknown id. */
+  expireSilence(id: string): Silence | undefined {
+    this.assertHealthy();
+    const stored = this.store.getSilence(id);
+    if (stored === undefined) return undefined;
+    const now = this.now();
+    const at = this.engine.clock(now);
+    const changed = this.stage.expireSilence(id, at);
+    if (changed === undefined) return stored;
+    const silence = { ...stored, endsAt: changed.endsAt };
+    this.commit({ kind: 'silence-expire', id, at, now }, this.engine.tick(now), [], undefined, [silence]);
+    return silence;
   }
 
   private commit(
@@ -306,11 +423,16 @@ export class Pipeline {
     step: StepResult,
     deadLetters: DeadLetter[],
     checkpoints?: ReadonlyArray<readonly [string, string]>,
+    silences?: readonly Silence[],
   ): void {
     const started = performance.now();
     let committed: CommittedAlertEvent[];
+    let deliveries: OutboxDelivery[] = [];
     try {
-      committed = this.store.commit({ log, partials: step.partials, alerts: step.alerts, deadLetters, checkpoints });
+      const staged = this.runStage(this.engine, step.alerts, step.watermark, false);
+      deliveries = staged.deliveries;
+      const alerts = staged.changes.length === 0 ? step.alerts : [...step.alerts, ...staged.changes];
+      committed = this.store.commit({ log, partials: step.partials, alerts, deadLetters, checkpoints, deliveries, silences });
     } catch (err) {
       // The engine has moved on but the store has not: continuing would announce or
       // acknowledge state that a restart would not have. Stop; a restart recovers.
@@ -320,6 +442,10 @@ export class Pipeline {
       throw new HuitianError('STORE_UNAVAILABLE', { details: (err as Error).message }, { cause: err });
     }
     this.metrics.commitDuration.observe((performance.now() - started) / 1000);
+    if (deliveries.length > 0) {
+      for (const d of deliveries) this.metrics.notificationsQueued.inc({ receiver: d.receiver });
+      this.options.onDeliveries?.();
+    }
     if (Number.isFinite(step.watermark)) this.metrics.watermark.set(step.watermark / 1000);
     if (committed.length > 0) {
       for (const a of this.announcers) {
@@ -396,7 +522,7 @@ export class Pipeline {
     if (!force && now - this.lastSnapshotAt < this.options.snapshotIntervalMs) return;
     this.lastSnapshotAt = now;
     const started = performance.now();
-    this.store.writeSnapshot(JSON.stringify(this.engine.snapshot()), now);
+    this.store.writeSnapshot(this.snapshotText(this.engine), now);
     this.log.debug({ ms: Math.round(performance.now() - started) }, 'engine snapshot written');
   }
 
@@ -422,41 +548,45 @@ class TypeCounts {
   }
 }
 
-/** Re-applies one logged input to an engine (recovery). */
-export function applyEntry(engine: Engine, entry: LogEntry): void {
+/** Re-applies one logged input to an engine (recovery); its step, for the notification stage. */
+export function applyEntry(engine: Engine, entry: LogEntry): StepResult | null {
   switch (entry.kind) {
     case 'events':
-      engine.ingest(entry.events, entry.channel, entry.now, entry.idleAfter);
-      break;
+      return engine.ingest(entry.events, entry.channel, entry.now, entry.idleAfter);
     case 'events-ndjson': {
       const events: HuitianEvent[] = [];
       const text = typeof entry.ndjson === 'string' ? entry.ndjson : Buffer.from(entry.ndjson.buffer, entry.ndjson.byteOffset, entry.ndjson.byteLength).toString('utf8');
       decodeNdjson(text, (_index, _line, decoded) => {
         if (decoded.ok) events.push(decoded.event);
       });
-      engine.ingest(events, entry.channel, entry.now, entry.idleAfter);
-      break;
+      return engine.ingest(events, entry.channel, entry.now, entry.idleAfter);
     }
     case 'tick':
-      engine.tick(entry.now);
-      break;
+      return engine.tick(entry.now);
     case 'idle':
-      engine.markIdle(entry.channel, entry.now);
-      break;
+      return engine.markIdle(entry.channel, entry.now);
     case 'remove-channel':
-      engine.removeChannel(entry.channel, entry.now);
-      break;
+      return engine.removeChannel(entry.channel, entry.now);
     case 'register-channel':
-      engine.registerChannel(entry.channel, entry.now);
-      break;
+      return engine.registerChannel(entry.channel, entry.now);
     case 'activate-channels':
-      engine.activateChannels(entry.channels, entry.now);
-      break;
-    case 'ack':
-      engine.acknowledge(entry.alertId, entry.by, entry.note, entry.now);
-      break;
-    case 'resolve':
-      engine.resolve(entry.alertId, entry.by, entry.note, entry.now);
-      break;
+      return engine.activateChannels(entry.channels, entry.now);
+    case 'ack': {
+      const r = engine.acknowledge(entry.alertId, entry.by, entry.note, entry.now, entry.until);
+      return r.ok ? r.step : null;
+    }
+    case 'resolve': {
+      const r = engine.resolve(entry.alertId, entry.by, entry.note, entry.now);
+      return r.ok ? r.step : null;
+    }
+    case 'silence':
+    case 'silence-expire':
+      // Inputs of the notification stage; the engine only lets time pass as it did then.
+      return engine.tick(entry.now);
   }
+}
+
+function lastDocOf(changes: readonly AlertChange[], id: string): Alert | undefined {
+  for (let i = changes.length - 1; i >= 0; i--) if (changes[i]!.alert.id === id) return changes[i]!.alert;
+  return undefined;
 }

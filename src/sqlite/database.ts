@@ -89,6 +89,44 @@ export const MIGRATIONS: readonly string[] = [
     GROUP BY family, bucket;
   DROP TABLE kpi_partials;
   `,
+  // Alert delivery (issue 12): the notification outbox, silences as the API lists them, and
+  // the CAP identifier given to each stored version of an alert.
+  `
+  CREATE TABLE notification_outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    delivery_id TEXT NOT NULL UNIQUE,
+    notification_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    receiver TEXT NOT NULL,
+    route TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    event_at INTEGER NOT NULL,
+    alert_ids TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_status INTEGER,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    delivered_at INTEGER
+  );
+  CREATE INDEX notification_outbox_pending ON notification_outbox (state, receiver, seq);
+  CREATE TABLE silences (
+    id TEXT PRIMARY KEY,
+    created_seq INTEGER NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE TABLE cap_messages (
+    alert_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    identifier TEXT NOT NULL UNIQUE,
+    sent INTEGER NOT NULL,
+    PRIMARY KEY (alert_id, version)
+  );
+  CREATE INDEX cap_messages_by_sent ON cap_messages (sent);
+  `,
 ];
 
 export function openDatabase(dataDir: string, sync: 'normal' | 'full' = 'normal'): SqliteDatabase {

@@ -5,7 +5,9 @@
  * together with the input that caused it, so after a crash the file holds either the
  * step and its input or neither.
  */
-import type { Alert, AlertChange, AlertStatus, Severity } from '../alerts/alert.js';
+import { versionOf, type Alert, type AlertChange, type AlertStatus, type Severity } from '../alerts/alert.js';
+import { capIdentifier } from '../cap/identifier.js';
+import type { Silence } from '../notifications/silences.js';
 import type { EngineSnapshot } from '../engine/engine.js';
 import { tagsFromKey, type Fields } from '../kpis/partials.js';
 import type { PartialRow } from '../kpis/query.js';
@@ -15,10 +17,13 @@ import type {
   CommitUnit,
   CommittedAlertEvent,
   DeadLetterReader,
+  DeliveryState,
   KpiReader,
   LogEntry,
+  OutboxDelivery,
   PartialGrouping,
   StoredDeadLetter,
+  StoredDelivery,
 } from '../ports.js';
 import type { SqliteDatabase } from './database.js';
 import { BucketMerger, rowsFromSegments, toSegments } from './kpi-segments.js';
@@ -81,11 +86,74 @@ export function decodeLogEntry(stored: string | Uint8Array): LogEntry {
   return { ...header, ndjson: stored.slice(newline + 1) };
 }
 
+export interface DeliveryFilter {
+  state?: DeliveryState;
+  receiver?: string;
+  alertId?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** A CAP message of a stored alert version: its GB/T 35965.1 identifier and `sent` time. */
+export interface CapMessageRef {
+  version: number;
+  identifier: string;
+  sent: number;
+}
+
+interface DeliveryRow {
+  seq: number;
+  delivery_id: string;
+  notification_id: string;
+  idempotency_key: string;
+  receiver: string;
+  route: string;
+  reason: string;
+  event_at: number;
+  alert_ids: string;
+  content_type: string;
+  body: string;
+  state: DeliveryState;
+  attempts: number;
+  next_attempt_at: number;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+function deliveryOf(r: DeliveryRow): StoredDelivery {
+  return {
+    seq: r.seq,
+    deliveryId: r.delivery_id,
+    notificationId: r.notification_id,
+    idempotencyKey: r.idempotency_key,
+    receiver: r.receiver,
+    route: r.route,
+    reason: r.reason,
+    eventAt: r.event_at,
+    alertIds: JSON.parse(r.alert_ids) as string[],
+    contentType: r.content_type,
+    body: r.body,
+    state: r.state,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastStatus: r.last_status,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+    deliveredAt: r.delivered_at,
+  };
+}
+
 export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
   private readonly stmt;
   private readonly commitTx;
   /** When an external KPI sink (InfluxDB) is configured, touched partials are queued for it. */
   outboxEnabled = false;
+  /** GB/T 35965.1 issuer code of the CAP identifiers given to stored alert versions. */
+  capIssuerCode = '11011400000000';
+  /** Wall clock stamping outbox rows (set by the service). */
+  wallClock: () => number = () => 0;
 
   constructor(readonly db: SqliteDatabase) {
     this.stmt = {
@@ -120,6 +188,27 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
       outboxDelete: db.prepare('DELETE FROM kpi_outbox WHERE family = ? AND bucket = ? AND tag_key = ?'),
       segmentsOfBucket: db.prepare('SELECT partials FROM kpi_segments WHERE family = ? AND bucket = ? ORDER BY seq'),
       segmentsInRange: db.prepare('SELECT bucket, partials FROM kpi_segments WHERE family = ? AND bucket >= ? AND bucket < ? ORDER BY bucket, seq'),
+      addDelivery: db.prepare(
+        `INSERT OR IGNORE INTO notification_outbox (delivery_id, notification_id, idempotency_key, receiver, route, reason, event_at, alert_ids, content_type, body, state, next_attempt_at, created_at)
+         VALUES (@deliveryId, @notificationId, @idempotencyKey, @receiver, @route, @reason, @eventAt, @alertIds, @contentType, @body, 'pending', @now, @now)`,
+      ),
+      dueDeliveries: db.prepare(
+        `SELECT o.* FROM notification_outbox o WHERE o.state = 'pending' AND o.seq = (SELECT MIN(seq) FROM notification_outbox p WHERE p.state = 'pending' AND p.receiver = o.receiver) AND o.next_attempt_at <= ? ORDER BY o.seq LIMIT ?`,
+      ),
+      nextAttemptAt: db.prepare(`SELECT MIN(next_attempt_at) AS at FROM notification_outbox WHERE state = 'pending'`),
+      deliveryDone: db.prepare(`UPDATE notification_outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ? WHERE delivery_id = ?`),
+      deliveryRetry: db.prepare(`UPDATE notification_outbox SET attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = ? WHERE delivery_id = ?`),
+      deliveryFailed: db.prepare(`UPDATE notification_outbox SET state = 'failed', attempts = attempts + 1, last_status = ?, last_error = ? WHERE delivery_id = ?`),
+      deliveryCounts: db.prepare('SELECT receiver, state, COUNT(*) AS count FROM notification_outbox GROUP BY receiver, state'),
+      upsertSilence: db.prepare(
+        'INSERT INTO silences (id, created_seq, doc) VALUES (?, (SELECT COALESCE(MAX(created_seq), 0) + 1 FROM silences), ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc',
+      ),
+      getSilence: db.prepare('SELECT doc FROM silences WHERE id = ?'),
+      listSilences: db.prepare('SELECT doc FROM silences ORDER BY created_seq DESC LIMIT ?'),
+      capMessage: db.prepare('SELECT version, identifier, sent FROM cap_messages WHERE alert_id = ? AND version = ?'),
+      capMessagesOf: db.prepare('SELECT version, identifier, sent FROM cap_messages WHERE alert_id = ? ORDER BY version'),
+      capCountAt: db.prepare('SELECT COUNT(*) AS n FROM cap_messages WHERE sent = ?'),
+      addCapMessage: db.prepare('INSERT OR IGNORE INTO cap_messages (alert_id, version, identifier, sent) VALUES (?, ?, ?, ?)'),
     };
     this.commitTx = db.transaction((unit: CommitUnit): CommittedAlertEvent[] => this.writeUnit(unit));
   }
@@ -141,7 +230,14 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
       s.addDeadLetter.run(d.receivedAt, d.channel, d.eventId, d.type, d.reason, payload);
     }
     for (const [channel, position] of unit.checkpoints ?? []) s.setCheckpoint.run(channel, position);
+    const now = this.wallClock();
+    for (const d of unit.deliveries ?? []) this.insertDelivery(d, now);
+    for (const silence of unit.silences ?? []) s.upsertSilence.run(silence.id, JSON.stringify(silence));
     return committed;
+  }
+
+  private insertDelivery(d: OutboxDelivery, now: number): void {
+    this.stmt.addDelivery.run({ ...d, alertIds: JSON.stringify(d.alertIds), now });
   }
 
   private writeAlertChange(change: AlertChange): CommittedAlertEvent {
@@ -158,7 +254,96 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
       doc,
     });
     const info = this.stmt.appendAlertEvent.run(a.id, change.action, doc);
+    this.capMessageOf(a);
     return { seq: Number(info.lastInsertRowid), action: change.action, alert: a };
+  }
+
+  /**
+   * The CAP identifier of an alert version, given when the version is first stored (or
+   * first asked for): N counts the messages already given in that second, so identifiers
+   * are unique and a replay of the same input gives the same ones.
+   */
+  capMessageOf(a: Alert): CapMessageRef {
+    const version = versionOf(a);
+    const found = this.stmt.capMessage.get(a.id, version) as CapMessageRef | undefined;
+    if (found !== undefined) return found;
+    let sent = a.openedAt;
+    for (const h of a.history) if (h.at > sent) sent = h.at;
+    const second = Math.floor(sent / 1000) * 1000;
+    const n = (this.stmt.capCountAt.get(second) as { n: number }).n;
+    const identifier = capIdentifier(this.capIssuerCode, second, n);
+    this.stmt.addCapMessage.run(a.id, version, identifier, second);
+    return { version, identifier, sent: second };
+  }
+
+  /** The CAP messages given so far to an alert's versions, oldest first. */
+  capMessagesOf(alertId: string): CapMessageRef[] {
+    return this.stmt.capMessagesOf.all(alertId) as CapMessageRef[];
+  }
+
+  // ---- notification outbox and silences ----
+
+  /** Per receiver, its oldest pending delivery if its next attempt is due at `now`. */
+  dueDeliveries(now: number, limit: number): StoredDelivery[] {
+    return (this.stmt.dueDeliveries.all(now, limit) as DeliveryRow[]).map(deliveryOf);
+  }
+
+  /** Wall time of the earliest pending attempt, or null when nothing is pending. */
+  nextDeliveryAt(): number | null {
+    return (this.stmt.nextAttemptAt.get() as { at: number | null }).at;
+  }
+
+  deliveryDone(deliveryId: string, status: number | null, now: number): void {
+    this.stmt.deliveryDone.run(status, now, deliveryId);
+  }
+
+  deliveryRetry(deliveryId: string, status: number | null, error: string, nextAttemptAt: number): void {
+    this.stmt.deliveryRetry.run(status, error.slice(0, 500), nextAttemptAt, deliveryId);
+  }
+
+  deliveryFailed(deliveryId: string, status: number | null, error: string): void {
+    this.stmt.deliveryFailed.run(status, error.slice(0, 500), deliveryId);
+  }
+
+  deliveryCounts(): Array<{ receiver: string; state: DeliveryState; count: number }> {
+    return this.stmt.deliveryCounts.all() as Array<{ receiver: string; state: DeliveryState; count: number }>;
+  }
+
+  listDeliveries(filter: DeliveryFilter): { items: StoredDelivery[]; nextCursor: string | null } {
+    const where: string[] = [];
+    const params: Array<string | number> = [];
+    if (filter.state !== undefined) {
+      where.push('state = ?');
+      params.push(filter.state);
+    }
+    if (filter.receiver !== undefined) {
+      where.push('receiver = ?');
+      params.push(filter.receiver);
+    }
+    if (filter.alertId !== undefined) {
+      where.push(`EXISTS (SELECT 1 FROM json_each(alert_ids) WHERE value = ?)`);
+      params.push(filter.alertId);
+    }
+    if (filter.cursor !== undefined) {
+      const c = decodeCursor(filter.cursor);
+      if (c === null || c.length !== 1 || typeof c[0] !== 'number') throw new InvalidCursorError('cursor');
+      where.push('seq < ?');
+      params.push(c[0]);
+    }
+    const sql = `SELECT * FROM notification_outbox ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...params, filter.limit + 1) as DeliveryRow[];
+    const items = rows.slice(0, filter.limit).map(deliveryOf);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > filter.limit && last !== undefined ? encodeCursor([last.seq]) : null };
+  }
+
+  getSilence(id: string): Silence | undefined {
+    const row = this.stmt.getSilence.get(id) as { doc: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.doc) as Silence);
+  }
+
+  listSilences(limit: number): Silence[] {
+    return (this.stmt.listSilences.all(limit) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc) as Silence);
   }
 
   // ---- recovery log and snapshots ----
@@ -299,6 +484,14 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
 
   lastAlertEventSeq(): number {
     return (this.stmt.lastAlertSeq.get() as { seq: number }).seq;
+  }
+
+  /** Counts by severity × status × category × district (the wall display's summary). */
+  alertSummary(status?: AlertStatus | 'active'): Array<{ severity: Severity; status: AlertStatus; category: string; district: string; count: number }> {
+    const where = status === undefined ? '' : status === 'active' ? `WHERE status IN ('open', 'acknowledged')` : 'WHERE status = ?';
+    const sql = `SELECT severity, status, category, district, COUNT(*) AS count FROM alerts ${where} GROUP BY severity, status, category, district ORDER BY category, district, severity, status`;
+    const stmt = this.db.prepare(sql);
+    return (status === undefined || status === 'active' ? stmt.all() : stmt.all(status)) as Array<{ severity: Severity; status: AlertStatus; category: string; district: string; count: number }>;
   }
 
   countAlerts(): Array<{ severity: Severity; status: AlertStatus; count: number }> {

@@ -55,7 +55,7 @@ describe('AlertBook', () => {
       ['escalated', 'open', 'red'], // escalation puts it back in front of the operators
       ['resolved', 'resolved', 'red'],
     ]);
-    expect(changes.at(-1)!.alert).toMatchObject({ id, openedAt: T, updatedAt: T + 5000, acknowledgedAt: T + 3000, resolvedAt: T + 5000, value: 45, threshold: 40 });
+    expect(changes.at(-1)!.alert).toMatchObject({ id, openedAt: T, updatedAt: T + 5000, acknowledgedAt: T + 3000, resolvedAt: T + 5000, value: 8, peakValue: 45, peakAt: T + 4000, threshold: 40 });
     expect(changes.at(-1)!.alert.history).toEqual([
       { at: T, action: 'opened', severity: 'yellow', by: 'event:e1', value: 16 },
       { at: T + 3000, action: 'acknowledged', severity: 'yellow', by: '李工', note: '已知悉' },
@@ -161,5 +161,47 @@ describe('alert ids when a slot reopens at the instant its last alert opened', (
     book.clear('r', 'P1', 2000, 'event:f');
     book.raise({ ...spec, at: 5000 });
     expect(changes.at(-1)!.id).not.toContain('-');
+  });
+
+  it('an acknowledgement with `until` lapses at `until`: before anything later happens to the alert, or by the timer', () => {
+    const { book: b, changes } = book();
+    b.raise(spec());
+    const id = alertIdOf('waterlogging_depth', 'P1', T);
+    b.acknowledge(id, T + 1000, '李工', undefined, T + 10_000);
+    // A worse reading after `until` is applied after the lapse, whatever the watermark did.
+    b.raise(spec({ severity: 'red', value: 45, threshold: 40, at: T + 12_000, by: 'event:e9' }));
+    expect(changes.map((c) => [c.action, c.alert.status])).toEqual([
+      ['opened', 'open'],
+      ['acknowledged', 'acknowledged'],
+      ['reopened', 'open'],
+      ['escalated', 'open'],
+    ]);
+    expect(changes[2]!.alert.history.at(-1)).toMatchObject({ at: T + 10_000, action: 'reopened', by: 'ack-timeout' });
+    expect(changes[1]!.alert.history.at(-1)).toMatchObject({ until: T + 10_000 });
+    b.acknowledge(id, T + 13_000, '李工', undefined, T + 20_000);
+    b.lapseAcknowledgement(id, T + 19_999); // not yet
+    b.lapseAcknowledgement(id, T + 20_000);
+    expect(changes.map((c) => c.action).slice(4)).toEqual(['acknowledged', 'reopened']);
+  });
+
+  it('annotations go into the history in event-time order; `observe` keeps the peak and rebuilds the texts only for a new one', () => {
+    const { book: b, changes } = book();
+    b.raise(spec());
+    const id = alertIdOf('waterlogging_depth', 'P1', T);
+    b.raise(spec({ severity: 'red', value: 45, threshold: 40, at: T + 4000, by: 'event:e9' }));
+    b.annotate(id, { at: T + 2000, action: 'escalated_to', severity: 'yellow', by: 'escalation:yellow', route: 'chief' });
+    expect(changes.at(-1)!.alert.history.map((h) => h.action)).toEqual(['opened', 'escalated_to', 'escalated']);
+    expect(b.annotate('al_nope', { at: T, action: 'reminded', severity: 'red', by: 'x' })).toBeUndefined();
+    let built = 0;
+    const texts = () => {
+      built++;
+      return { title: `t${built}`, titleEn: 'e', message: 'm', messageEn: 'me' };
+    };
+    b.observe('waterlogging_depth', 'P1', 44, T + 5000, texts);
+    b.observe('waterlogging_depth', 'P1', 50, T + 6000, texts);
+    b.observe('waterlogging_depth', 'P1', 47, T + 7000, texts);
+    expect(built).toBe(1);
+    expect(b.get(id)).toMatchObject({ value: 47, peakValue: 50, peakAt: T + 6000, title: 't1' });
+    expect(changes).toHaveLength(3); // observing is not a transition
   });
 });

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { alertIdOf } from '../../src/alerts/alert-book.js';
+import { toPublicAlert } from '../../src/alerts/alert.js';
 import { WATERLOGGING_DEPTH_RULE } from '../../src/alerts/waterlogging-depth.js';
 import { core, HLG, ms } from '../helpers/events.js';
 import { engineConfig, EngineRun } from '../helpers/engine-run.js';
@@ -79,7 +80,9 @@ describe('waterlogging_depth', () => {
       ['resolved', RULE, 'P1', 'red', 'resolved'],
     ]);
     const resolved = run.lastAlert(RULE, 'P1')!;
-    expect(resolved).toMatchObject({ resolvedAt: ms(240), updatedAt: ms(240), value: 41 });
+    // The value follows the readings (the last is the one that resolved it); the peak stays.
+    expect(resolved).toMatchObject({ resolvedAt: ms(240), updatedAt: ms(240), value: 9.9 });
+    expect(toPublicAlert(resolved)).toMatchObject({ peakValue: 41, peakAt: new Date(ms(0)).toISOString() });
     expect(resolved.history.at(-1)).toEqual({ at: ms(240), action: 'resolved', severity: 'red', by: 'event:wl-down', value: 9.9 });
     expect(run.engine.stats().activeAlerts).toBe(0);
   });

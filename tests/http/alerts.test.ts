@@ -176,6 +176,8 @@ describe('GET /v1/alerts/:id', () => {
     expect(p3).toMatchObject({ status: 'resolved', severity: 'orange', resolvedAt: at(180) });
     expect(p3.history).toEqual([
       { at: at(120), action: 'opened', severity: 'orange', by: 'event:w3', value: 30 },
+      // Resolved with nobody having acknowledged it: marked for the shift report.
+      { at: at(180), action: 'unacknowledged', severity: 'orange', by: 'engine' },
       { at: at(180), action: 'resolved', severity: 'orange', by: 'event:w4', value: 5 },
     ]);
   });
@@ -221,7 +223,7 @@ describe('POST /v1/alerts/:id/ack and /resolve', () => {
     error = expectError(await post(app, `/v1/alerts/${ids.P3}/resolve`, { body: { by: '张伟' } }), 409, 'ALERT_TRANSITION_NOT_ALLOWED');
     expect(error.message).toBe(`alert ${ids.P3} is resolved; it cannot be resolved`);
     // Refusals change nothing.
-    expect((await alert(ids.P3!)).history).toHaveLength(2);
+    expect((await alert(ids.P3!)).history).toHaveLength(3);
     expect((await alert(ids.P1!)).history).toHaveLength(2);
   });
 

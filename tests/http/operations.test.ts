@@ -128,6 +128,14 @@ describe('OpenAPI', () => {
         'GET /v1/kpis/{name}',
         'GET /v1/kpis/{name}/series',
         'GET /v1/dead-letters',
+        'GET /v1/alerts/summary',
+        'GET /v1/alerts/cap',
+        'GET /v1/alerts/{id}/cap',
+        'GET /v1/notifications',
+        'POST /v1/silences',
+        'GET /v1/silences',
+        'GET /v1/silences/{id}',
+        'DELETE /v1/silences/{id}',
       ].sort(),
     );
     const listParams = (r.json.paths['/v1/alerts'].get.parameters as Array<{ name: string }>).map((p) => p.name);

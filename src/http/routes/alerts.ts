@@ -1,22 +1,30 @@
-/** Alert routes: list, get, acknowledge, resolve, and the SSE stream. */
+/** Alert routes: list, get (JSON or CAP), acknowledge, resolve, the SSE stream, the summary and the CAP feed. */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ALERT_CATEGORIES, ALERT_STATUSES, CAP_SEVERITY, SEVERITIES, SEVERITY_LEVEL, toPublicAlert } from '../../alerts/alert.js';
+import { ALERT_CATEGORIES, ALERT_STATUSES, CAP_SEVERITY, SEVERITIES, SEVERITY_LEVEL, toPublicAlert, type Alert } from '../../alerts/alert.js';
+import { renderAtomFeed } from '../../cap/cap-message.js';
+import { parseRfc3339 } from '../../events/event-time.js';
 import { HuitianError } from '../../errors.js';
 import { InvalidCursorError } from '../../sqlite/embedded-store.js';
 import { streamAlerts } from '../alert-stream.js';
 import type { AppDeps } from '../app-deps.js';
-import { dateTime, failure, ok, route, text } from '../route-schemas.js';
+import { dateTime, dateTimeParam, failure, ok, route, text, type ResponseSpec } from '../route-schemas.js';
+
+const HISTORY_ACTIONS = ['opened', 'escalated', 'acknowledged', 'reopened', 'resolved', 'unacknowledged', 'escalated_to', 'reminded', 'silenced', 'unsilenced'] as const;
 
 const historyEntry = z
   .object({
     at: dateTime.describe('Event time of the change'),
-    action: z.enum(['opened', 'escalated', 'acknowledged', 'resolved']),
+    action: z
+      .enum(HISTORY_ACTIONS)
+      .describe('The engine: opened, escalated, acknowledged, reopened (an ack `until` lapsed), resolved, unacknowledged (resolved with nobody acknowledging). The notification stage: escalated_to, reminded, silenced, unsilenced'),
     severity: z.enum(SEVERITIES),
-    by: z.string().describe("An operator's name, `event:<id>` (the reading that caused it) or `watermark`"),
+    by: z.string().describe("An operator's name, `event:<id>` (the reading that caused it), `watermark`, `ack-timeout`, `escalation:<severity>` or `silence:<id>`"),
     note: z.string().optional(),
     value: z.number().nullable().optional(),
+    route: z.string().optional().describe('escalated_to / reminded: the route notified'),
+    until: dateTime.optional().describe('acknowledged: when the acknowledgement lapses'),
   })
   .meta({ id: 'AlertHistoryEntry' });
 
@@ -41,6 +49,12 @@ export const alertSchema = z
     updatedAt: dateTime,
     acknowledgedAt: dateTime.nullable(),
     resolvedAt: dateTime.nullable(),
+    version: z.number().int().min(1).describe('Number of changes (the length of history); with id, names one state of the alert (idempotency keys, CAP messages)'),
+    peakValue: z.number().nullable().describe('The worst reading while active (value is the latest)'),
+    peakAt: dateTime.nullable(),
+    acknowledgedUntil: dateTime.nullable().describe('The acknowledgement lapses then (event time): the alert is open again'),
+    silencedBy: z.string().nullable().describe('Id of the silence holding its notifications back'),
+    location: z.object({ lat: z.number(), lon: z.number() }).nullable().describe('WGS 84, when the reading said'),
     history: z.array(historyEntry),
   })
   .meta({ id: 'Alert', description: '告警：一条规则对一个对象的一次告警及其全部变更记录。An alert with its history.' });
@@ -64,6 +78,46 @@ const operationBody = z.object({
   by: z.string().trim().min(1).max(200).describe('who acts: an operator name or id'),
   note: z.string().max(2000).optional(),
 });
+const ackBody = operationBody.extend({
+  until: dateTimeParam.optional().describe('Event time when the acknowledgement lapses: the alert is then open again and notified (ack timeout)'),
+});
+
+const CAP_TYPE = 'application/cap+xml';
+const capMessage: ResponseSpec = text(CAP_TYPE, 'The alert as an OASIS CAP 1.2 message in the shape of GB/T 35965.1 (README: CAP mapping)');
+
+const summarySchema = z
+  .object({
+    total: z.number().int(),
+    bySeverity: z.record(z.string(), z.number().int()),
+    byStatus: z.record(z.string(), z.number().int()),
+    groups: z.array(z.object({ severity: z.enum(SEVERITIES), status: z.enum(ALERT_STATUSES), category: z.string(), district: z.string(), count: z.number().int() })),
+  })
+  .meta({ id: 'AlertSummary' });
+
+/** True when the client asks for CAP before JSON (a plain `Accept: application/cap+xml`, or with q-values). */
+function wantsCap(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  let cap = -1;
+  let json = -1;
+  for (const part of accept.split(',')) {
+    const [type, ...params] = part.trim().toLowerCase().split(';');
+    const q = Number(params.map((p) => p.trim()).find((p) => p.startsWith('q='))?.slice(2) ?? 1);
+    if (type === CAP_TYPE) cap = Math.max(cap, q);
+    if (type === 'application/json' || type === '*/*' || type === 'application/*') json = Math.max(json, type === 'application/json' ? q : q - 0.001);
+  }
+  return cap > 0 && cap >= json;
+}
+
+/** Active alerts as the engine has them now (latest reading and peak are stored with the next transition only). */
+function liveCopy(deps: AppDeps, a: Alert): Alert {
+  return a.status === 'resolved' ? a : (deps.pipeline.engine.activeAlert(a.id) ?? a);
+}
+
+function findAlert(deps: AppDeps, id: string): Alert {
+  const alert = deps.pipeline.engine.activeAlert(id) ?? deps.alerts.getAlert(id);
+  if (alert === undefined) throw new HuitianError('ALERT_NOT_FOUND', { id });
+  return alert;
+}
 
 export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -82,7 +136,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (request) => {
       try {
         const page = deps.alerts.listAlerts(request.query);
-        return { items: page.items.map(toPublicAlert), nextCursor: page.nextCursor };
+        return { items: page.items.map((a) => toPublicAlert(liveCopy(deps, a))), nextCursor: page.nextCursor };
       } catch (err) {
         if (err instanceof InvalidCursorError) throw new HuitianError('VALIDATION_FAILED', { details: 'cursor is not one this server issued' });
         throw err;
@@ -102,12 +156,85 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
       querystring: z.object({
         lastEventId: z.string().optional().describe('Resume after this feed sequence (same as the Last-Event-ID header)'),
         access_token: z.string().optional().describe('Bearer token, for EventSource clients'),
+        severity: z.enum(SEVERITIES).optional(),
+        category: z.enum(ALERT_CATEGORIES).optional(),
+        district: z.string().min(1).optional(),
+        entityId: z.string().min(1).optional(),
       }),
       responses: { 200: text('text/event-stream', 'The event stream (never ends by itself)') },
     }),
     (request, reply) => {
-      streamAlerts(deps.hub, deps.alerts, request, reply);
+      const { severity, category, district, entityId } = request.query;
+      streamAlerts(deps.hub, deps.alerts, request, reply, { severity, category, district, entityId });
     },
+  );
+
+  r.get(
+    '/v1/alerts/summary',
+    route({
+      operationId: 'alertSummary',
+      summary: 'Alert counts by severity × status × category × district',
+      description: '告警统计：按颜色、状态、类别与街道计数，供大屏展示。',
+      tags: ['alerts'],
+      action: 'read',
+      querystring: z.object({ status: z.enum(['open', 'acknowledged', 'resolved', 'active']).optional() }),
+      responses: { 200: ok(summarySchema, 'The counts') },
+    }),
+    async (request) => {
+      const groups = deps.store.alertSummary(request.query.status);
+      const bySeverity: Record<string, number> = Object.fromEntries(SEVERITIES.map((s) => [s, 0]));
+      const byStatus: Record<string, number> = { open: 0, acknowledged: 0, resolved: 0 };
+      let total = 0;
+      for (const g of groups) {
+        bySeverity[g.severity] = (bySeverity[g.severity] ?? 0) + g.count;
+        byStatus[g.status] = (byStatus[g.status] ?? 0) + g.count;
+        total += g.count;
+      }
+      return { total, bySeverity, byStatus, groups };
+    },
+  );
+
+  r.get(
+    '/v1/alerts/cap',
+    route({
+      operationId: 'alertCapFeed',
+      summary: 'The active alerts as an Atom feed of CAP 1.2 messages',
+      description: '生效中的预警（Atom 订阅源），每条链接其 CAP 1.2 消息，供预警发布系统轮询。',
+      tags: ['alerts'],
+      action: 'read',
+      responses: { 200: text('application/atom+xml', 'Atom 1.0 feed, one entry per active alert') },
+    }),
+    async (_request, reply) => {
+      const entries = [];
+      let cursor: string | undefined;
+      let updated = 0;
+      do {
+        const page = deps.alerts.listAlerts({ status: 'active', limit: 500, cursor });
+        for (const a of page.items) {
+          const live = liveCopy(deps, a);
+          const message = deps.store.capMessageOf(live);
+          updated = Math.max(updated, message.sent);
+          entries.push({ alert: live, message, href: `/v1/alerts/${encodeURIComponent(a.id)}/cap` });
+        }
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+      const xml = renderAtomFeed(entries, { id: `urn:huitian:cap-feed:${deps.config.notifications.cap.issuerCode}`, self: '/v1/alerts/cap', updated, title: '回天城市大脑 · 生效中的预警 (CAP 1.2)' });
+      return reply.type('application/atom+xml; charset=utf-8').send(xml);
+    },
+  );
+
+  r.get(
+    '/v1/alerts/:id/cap',
+    route({
+      operationId: 'getAlertCap',
+      summary: 'The alert as a CAP 1.2 message (GB/T 35965.1 shape)',
+      description: '以 CAP 1.2（GB/T 35965.1 预警信息格式）返回一条告警的当前版本。',
+      tags: ['alerts'],
+      action: 'read',
+      params: idParams,
+      responses: { 200: capMessage, 404: failure('ALERT_NOT_FOUND') },
+    }),
+    async (request, reply) => reply.type(`${CAP_TYPE}; charset=utf-8`).send(deps.renderCap(findAlert(deps, request.params.id))),
   );
 
   r.get(
@@ -115,15 +242,15 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
     route({
       operationId: 'getAlert',
       summary: 'One alert with its history',
-      description: '查询一条告警及其全部变更记录。',
+      description: `查询一条告警及其全部变更记录。With \`Accept: ${CAP_TYPE}\`, the alert as a CAP 1.2 message.`,
       tags: ['alerts'],
       action: 'read',
       params: idParams,
-      responses: { 200: ok(alertSchema, 'The alert'), 404: failure('ALERT_NOT_FOUND') },
+      responses: { 200: { description: 'The alert (JSON), or as CAP 1.2 when asked', content: { 'application/json': alertSchema, [CAP_TYPE]: z.string() } }, 404: failure('ALERT_NOT_FOUND') },
     }),
-    async (request) => {
-      const alert = deps.pipeline.engine.activeAlert(request.params.id) ?? deps.alerts.getAlert(request.params.id);
-      if (alert === undefined) throw new HuitianError('ALERT_NOT_FOUND', { id: request.params.id });
+    async (request, reply) => {
+      const alert = findAlert(deps, request.params.id);
+      if (wantsCap(request.headers.accept)) return reply.type(`${CAP_TYPE}; charset=utf-8`).send(deps.renderCap(alert));
       return toPublicAlert(alert);
     },
   );
@@ -133,14 +260,17 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
     route({
       operationId: 'acknowledgeAlert',
       summary: 'Acknowledge an open alert',
-      description: '确认（签收）一条未处理的告警；按事件时间记录操作人与备注。',
+      description: '确认（签收）一条未处理的告警；按事件时间记录操作人与备注。`until`：确认到期时间（事件时间），到期仍未解除则重新打开并再次通知。',
       tags: ['alerts'],
       action: 'operate',
       params: idParams,
-      body: operationBody,
+      body: ackBody,
       responses: { 200: ok(alertSchema, 'The alert after the acknowledgement'), 404: failure('ALERT_NOT_FOUND'), 409: failure('ALERT_TRANSITION_NOT_ALLOWED'), 503: failure('STORE_UNAVAILABLE') },
     }),
-    async (request) => toPublicAlert(deps.pipeline.acknowledge(request.params.id, request.body.by, request.body.note)),
+    async (request) => {
+      const until = request.body.until === undefined ? undefined : parseRfc3339(request.body.until)!;
+      return toPublicAlert(deps.pipeline.acknowledge(request.params.id, request.body.by, request.body.note, until));
+    },
   );
 
   r.post(
