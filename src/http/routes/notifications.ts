@@ -75,6 +75,15 @@ export function callerOf(request: FastifyRequest, deps: AppDeps): string {
   return `${role}#${createHash('sha256').update(token).digest('hex').slice(0, 8)}`;
 }
 
+/**
+ * A silence's state is shown at the stream's event-time clock (what an operator's "now"
+ * is: a silence from now is active at once), while the stage applies it as the watermark
+ * passes its edges.
+ */
+function streamClock(deps: AppDeps): number {
+  return deps.pipeline.engine.clock(deps.wallClock());
+}
+
 function publicSilence(s: Silence, watermark: number) {
   return {
     id: s.id,
@@ -163,7 +172,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: AppDeps):
         callerOf(request, deps),
       );
       void reply.code(201);
-      return publicSilence(silence, deps.pipeline.stage.time);
+      return publicSilence(silence, streamClock(deps));
     },
   );
 
@@ -179,7 +188,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: AppDeps):
       responses: { 200: ok(z.object({ items: z.array(silenceSchema) }).meta({ id: 'SilenceList' }), 'The silences') },
     }),
     async (request) => {
-      const wm = deps.pipeline.stage.time;
+      const wm = streamClock(deps);
       const items = deps.store.listSilences(request.query.state === undefined ? request.query.limit : 10_000).map((s) => publicSilence(s, wm));
       return { items: (request.query.state === undefined ? items : items.filter((s) => s.state === request.query.state)).slice(0, request.query.limit) };
     },
@@ -199,7 +208,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: AppDeps):
     async (request) => {
       const s = deps.store.getSilence(request.params.id);
       if (s === undefined) throw new HuitianError('SILENCE_NOT_FOUND', { id: request.params.id });
-      return publicSilence(s, deps.pipeline.stage.time);
+      return publicSilence(s, streamClock(deps));
     },
   );
 
@@ -217,7 +226,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: AppDeps):
     async (request) => {
       const s = deps.pipeline.expireSilence(request.params.id);
       if (s === undefined) throw new HuitianError('SILENCE_NOT_FOUND', { id: request.params.id });
-      return publicSilence(s, Math.max(deps.pipeline.stage.time, s.endsAt));
+      return publicSilence(s, Math.max(streamClock(deps), s.endsAt));
     },
   );
 }
