@@ -173,7 +173,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/v1/alerts/summary',
     route({
       operationId: 'alertSummary',
-      summary: 'Alert counts by severity × status × category × district',
+      summary: 'Alert counts by severity, status, category and district',
       description: '告警统计：按颜色、状态、类别与街道计数，供大屏展示。',
       tags: ['alerts'],
       action: 'read',
