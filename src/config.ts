@@ -80,7 +80,8 @@ export const CONFIG_FIELDS = {
   tokens: {
     env: 'HUITIAN_TOKENS',
     flag: '--tokens',
-    description: 'Comma-separated `role:token` pairs (roles: viewer, operator, ingest, admin). Empty: auth off, loopback only.',
+    description:
+      'Comma-separated `role:token` pairs (roles: viewer, operator, ingest, admin); each token at least 8 characters, without whitespace, used once. Empty: auth off, loopback only.',
     default: '',
     schema: z.string(),
   },
@@ -97,6 +98,14 @@ export const CONFIG_FIELDS = {
     description: 'Start of the 5-minute response clock: `dispatched` (the dispatch order, 建标152) or `received` (the call).',
     default: 'dispatched',
     schema: z.enum(['dispatched', 'received']),
+  },
+  shutdownTimeoutS: {
+    env: 'HUITIAN_SHUTDOWN_TIMEOUT_S',
+    flag: '--shutdown-timeout-s',
+    description:
+      'On SIGINT or SIGTERM the service stops its sources, answers what is in flight and writes a snapshot; if that takes longer than this it exits anyway (status 1; everything committed is durable and the next start recovers). A second signal exits at once.',
+    default: 10,
+    schema: intFrom(1, 3600),
   },
   bodyLimitBytes: {
     env: 'HUITIAN_BODY_LIMIT_BYTES',
@@ -242,6 +251,9 @@ export type ServiceConfig = Readonly<{ [K in keyof Fields]: z.output<Fields[K]['
 
 export type ConfigOverrides = Partial<Record<keyof Fields, unknown>>;
 
+/** Shorter tokens are refused: a bearer token is a password, and 8 characters is the least worth guessing at. */
+export const MIN_TOKEN_LENGTH = 8;
+
 /**
  * Parses `role:token` pairs. Tokens are compared in constant time elsewhere; here we
  * only refuse what would make auth ambiguous or weak.
@@ -256,7 +268,8 @@ export function parseTokens(text: string): { roles: Map<string, Role>; problems:
     // one that kept it could never be presented.
     const token = i < 0 ? '' : raw.slice(i + 1).trim();
     if (!(ROLES as readonly string[]).includes(role)) problems.push(`unknown role "${role}" (roles: ${ROLES.join(', ')})`);
-    else if (token.length < 8) problems.push(`the ${role} token is shorter than 8 characters`);
+    else if (token === '') problems.push(`the ${role} entry has no token: write ${role}:<token>, the token at least ${MIN_TOKEN_LENGTH} characters`);
+    else if (token.length < MIN_TOKEN_LENGTH) problems.push(`the ${role} token has ${token.length} characters; a token needs at least ${MIN_TOKEN_LENGTH}`);
     else if (/\s/.test(token)) problems.push(`the ${role} token contains whitespace, which a bearer token cannot carry`);
     else if (roles.has(token)) problems.push(`a token is given twice`);
     else roles.set(token, role as Role);

@@ -58,10 +58,10 @@ export function registerReplay(program: Command): void {
         process.stderr.write(`\nhuitian replay: ${why}; waiting ${Math.round(ms / 100) / 10} s\n`),
       );
       try {
-        const result = await replay({ file, target, speed: opts.speed, batchSize: opts.batchSize, onProgress: (p) => progressLine.update(p) });
+        const result = await replay({ file, target, speed: opts.speed, batchSize: opts.batchSize, onProgress: (p) => progressLine.update(p, target.reportsOutcomes === true) });
         progressLine.done();
         process.stderr.write(
-          `replayed ${file} to ${target.description} in ${(result.elapsedMs / 1000).toFixed(1)} s\n${describeProgress(result)}\n`,
+          `replayed ${file} to ${target.description} in ${(result.elapsedMs / 1000).toFixed(1)} s\n${describeProgress(result, target.reportsOutcomes === true)}\n`,
         );
       } finally {
         await target.close();

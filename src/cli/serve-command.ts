@@ -51,21 +51,27 @@ export async function startService(overrides: ConfigOverrides, onStarted?: (s: S
       // The engine is ahead of the store; only a restart (which recovers from the
       // store) makes them agree again.
       logger.fatal({ err }, 'exiting after a failed durable commit');
-      logger.flush();
       process.exit(EXIT_FAILURE);
     },
   });
+  // Shutdown is bounded: a source or sink that does not let go (a broker gone, an
+  // InfluxDB that never answers) must not keep the process after Ctrl-C. Exiting early
+  // is safe, as a kill -9 is: every step is durable once committed.
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting for the shutdown to finish');
+      process.exit(EXIT_FAILURE);
+    }
     stopping = true;
-    logger.info({ signal }, 'stopping');
+    logger.info({ signal, timeoutS: config.shutdownTimeoutS }, 'stopping');
+    setTimeout(() => {
+      logger.error({ timeoutS: config.shutdownTimeoutS }, 'shutdown did not finish in time; exiting anyway (the store is durable: the next start recovers)');
+      process.exit(EXIT_FAILURE);
+    }, config.shutdownTimeoutS * 1000).unref();
     service
       .stop()
-      .then(() => {
-        logger.flush();
-        process.exit(0);
-      })
+      .then(() => process.exit(0))
       .catch((err: unknown) => {
         logger.error({ err }, 'stop failed');
         process.exit(EXIT_FAILURE);
@@ -78,7 +84,6 @@ export async function startService(overrides: ConfigOverrides, onStarted?: (s: S
     address = await service.start();
   } catch (err) {
     logger.fatal({ err }, 'start failed');
-    logger.flush();
     await service.stop().catch(() => undefined);
     process.exit(EXIT_FAILURE);
   }

@@ -28,6 +28,7 @@
  */
 import { clearDispatchOverdue, raiseDispatchOverdue } from '../alerts/dispatch-overdue.js';
 import type { KpiBreachRule } from '../alerts/kpi-breach.js';
+import { CONFLICT_REASON_PREFIX } from '../events/rejections.js';
 import type { EventOf, IncidentCategory } from '../events/schemas.js';
 import type { FireClockStart, StepContext } from '../engine/step-context.js';
 import type { Timer } from '../time/timer-queue.js';
@@ -204,7 +205,7 @@ export class FireResponseTracker {
     const newStation = e.data.station ?? null;
     if (newStation !== station) differs.push(`station ${JSON.stringify(newStation)} (counted: ${JSON.stringify(station)})`);
     if (differs.length === 0) return null;
-    return `conflict: incident ${JSON.stringify(incidentId)} was already received; this one differs in ${differs.join(', ')}`;
+    return `${CONFLICT_REASON_PREFIX}incident ${JSON.stringify(incidentId)} was already received; this one differs in ${differs.join(', ')}`;
   }
 
   onEvent(ctx: StepContext, e: DispatchEvent): void {

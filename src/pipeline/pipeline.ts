@@ -21,6 +21,7 @@ import { DEFAULT_NOTIFICATIONS, type NotificationsConfig } from '../notification
 import type { Silence, SilenceMatchers } from '../notifications/silences.js';
 import { NotificationStage, type StageSnapshot } from '../notifications/stage.js';
 import { decodeNdjson } from '../events/ndjson.js';
+import { FUTURE_REASON_PREFIX, LATE_REASON } from '../events/rejections.js';
 import type { HuitianEvent } from '../events/schemas.js';
 import { HuitianError } from '../errors.js';
 import { ServiceMetrics } from '../metrics.js';
@@ -125,8 +126,8 @@ export class Pipeline {
     const bound = Math.round(options.engineConfig.maxFutureMs / 1000);
     this.futureReason =
       options.engineConfig.timeMode === 'live'
-        ? `time: more than ${bound} s ahead of the service clock (is the producer's clock wrong?)`
-        : `time: more than ${bound} s ahead of the newest event time so far (is the producer's clock wrong? a stream quiet for longer needs a larger HUITIAN_MAX_FUTURE_S)`;
+        ? `${FUTURE_REASON_PREFIX}${bound} s ahead of the service clock (is the producer's clock wrong?)`
+        : `${FUTURE_REASON_PREFIX}${bound} s ahead of the newest event time so far (is the producer's clock wrong? a stream quiet for longer needs a larger HUITIAN_MAX_FUTURE_S)`;
     this.engine = this.recover();
     this.lastSnapshotAt = this.now();
   }
@@ -265,7 +266,7 @@ export class Pipeline {
         report.rejected++;
         let reason: string;
         if (outcome === 'late') {
-          reason = 'late';
+          reason = LATE_REASON;
           counted.late.add(c.event.type);
         } else if (outcome === 'conflict') {
           reason = step.conflicts.find((x) => x.index === i)!.reason;

@@ -3,6 +3,7 @@
  * limit) and retries transient failures with backoff; a 4xx other than 400/429 is a
  * mistake in the invocation (token, URL, body limit) and stops the replay at once.
  */
+import { rejectionKindOf } from '../events/rejections.js';
 import { ReplayError, type ReplayTarget, type SendResult } from './replay-target.js';
 
 export interface HttpTargetOptions {
@@ -18,13 +19,26 @@ interface IngestAnswer {
   accepted?: number;
   duplicates?: number;
   rejected?: number;
+  errors?: Array<{ reason?: string }>;
   error?: { code?: string; message?: string };
+}
+
+/** `rejected` by kind, from the reasons of the answer's errors[]. */
+function rejectedByKind(answer: IngestAnswer): Required<Pick<SendResult, 'late' | 'invalid' | 'future' | 'conflicts'>> {
+  const by = { late: 0, invalid: 0, future: 0, conflicts: 0 };
+  for (const e of answer.errors ?? []) {
+    const kind = rejectionKindOf(typeof e.reason === 'string' ? e.reason : '');
+    if (kind === 'conflict') by.conflicts++;
+    else by[kind]++;
+  }
+  return by;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class HttpReplayTarget implements ReplayTarget {
   readonly description: string;
+  readonly reportsOutcomes = true;
   private readonly url: string;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -63,7 +77,7 @@ export class HttpReplayTarget implements ReplayTarget {
         if (response.status === 400 && answer.accepted === undefined) {
           throw new ReplayError(`the server refused the batch: ${answer.error?.message ?? text.slice(0, 200)}`, false);
         }
-        return { accepted: answer.accepted ?? 0, duplicates: answer.duplicates ?? 0, rejected: answer.rejected ?? 0 };
+        return { accepted: answer.accepted ?? 0, duplicates: answer.duplicates ?? 0, rejected: answer.rejected ?? 0, ...rejectedByKind(answer) };
       }
       if (response.status === 429) {
         const retryAfter = Number(response.headers.get('retry-after'));

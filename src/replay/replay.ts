@@ -21,7 +21,7 @@ export interface ReplayOptions {
   onProgress?: (p: ReplayProgress) => void;
 }
 
-export interface ReplayProgress extends SendResult {
+export interface ReplayProgress extends Required<SendResult> {
   sent: number;
   /** Newest event time sent, epoch ms, or null. */
   eventTime: number | null;
@@ -41,7 +41,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayProgress> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const batchSize = options.batchSize ?? 1000;
   const started = clock();
-  const progress: ReplayProgress = { sent: 0, accepted: 0, duplicates: 0, rejected: 0, eventTime: null, elapsedMs: 0 };
+  const progress: ReplayProgress = { sent: 0, accepted: 0, duplicates: 0, rejected: 0, late: 0, invalid: 0, future: 0, conflicts: 0, eventTime: null, elapsedMs: 0 };
   let firstEventTime: number | null = null;
   let batch: string[] = [];
 
@@ -54,6 +54,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayProgress> {
     progress.accepted += r.accepted;
     progress.duplicates += r.duplicates;
     progress.rejected += r.rejected;
+    progress.late += r.late ?? 0;
+    progress.invalid += r.invalid ?? 0;
+    progress.future += r.future ?? 0;
+    progress.conflicts += r.conflicts ?? 0;
     progress.elapsedMs = clock() - started;
     options.onProgress?.({ ...progress });
   };

@@ -7,12 +7,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describeProgress } from '../../src/cli/progress.js';
 import { parseSpeed, targetFor } from '../../src/cli/replay-command.js';
 import { HttpReplayTarget } from '../../src/replay/http-target.js';
 import { replay } from '../../src/replay/replay.js';
 import { ReplayError, type ReplayTarget } from '../../src/replay/replay-target.js';
 import { beijing, FIRE_FIXTURE, FIRE_FIXTURE_EVENTS, HAND_COMPUTED } from '../fixtures/fire-response-small.js';
-import { HLG, waterlogging } from '../helpers/events.js';
+import { HLG, received, waterlogging } from '../helpers/events.js';
 import { startTestService, tempDir, TOKENS, useServiceCleanup, type StartOptions } from '../helpers/service.js';
 
 useServiceCleanup();
@@ -87,6 +88,29 @@ describe('replay into a running server over HTTP', () => {
     expect(result).toMatchObject({ sent: 7, accepted: 4, duplicates: 1, rejected: 2 });
     expect(progress).toEqual([2, 4, 6, 7]);
     expect(ts.service.pipeline.engine.stats()).toMatchObject({ accepted: 4, duplicates: 1 });
+  });
+
+  it('splits the rejected into late, invalid, future and conflict in the summary (issue 9)', async () => {
+    const { base } = await listening();
+    const file = join(tempDir(), 'kinds.ndjson');
+    const lines = [
+      JSON.stringify(waterlogging('k1', 600, 'P1', 5, HLG)),
+      JSON.stringify(waterlogging('k1', 600, 'P1', 5, HLG)), // duplicate
+      JSON.stringify(waterlogging('k2', 100, 'P2', 5, HLG)), // late: the watermark is at 540 s
+      JSON.stringify(waterlogging('k3', 610, 'P3', -1, HLG)), // invalid
+      '{"not": "an event"', // invalid
+      JSON.stringify(waterlogging('k4', 600 + 2 * 86_400, 'P4', 5, HLG)), // future: two days ahead
+      JSON.stringify(received('k5', 620, 'F1', 'fire', HLG)),
+      JSON.stringify(received('k6', 700, 'F1', 'fire', HLG)), // conflict: F1 again, another time
+    ];
+    writeFileSync(file, lines.join('\n') + '\n');
+    const result = await replay({ file, target: new HttpReplayTarget({ baseUrl: base }), speed: Number.POSITIVE_INFINITY, batchSize: 3 });
+    expect(result).toMatchObject({ sent: 8, accepted: 2, duplicates: 1, rejected: 5, late: 1, invalid: 2, future: 1, conflicts: 1 });
+    expect(describeProgress(result)).toMatch(/ · accepted 2 · duplicates 1 · rejected 5 \(1 late, 2 invalid, 1 future, 1 conflict\)$/);
+    // Without future or conflicts they are not mentioned; a broker target does not say.
+    const plain = { ...result, rejected: 3, future: 0, conflicts: 0 };
+    expect(describeProgress(plain)).toMatch(/ · rejected 3 \(1 late, 2 invalid\)$/);
+    expect(describeProgress(plain, false)).toMatch(/^sent 8 · .* · the service decides what it accepts \(its \/metrics and \/v1\/dead-letters say\)$/);
   });
 
   it('honours 429 Retry-After: waits as told and completes', async () => {

@@ -129,8 +129,10 @@ describe('loadConfig', () => {
     expect(problems({ HUITIAN_TOKENS: 'superuser:abcdefgh12' })).toEqual([
       'HUITIAN_TOKENS: unknown role "superuser" (roles: viewer, operator, ingest, admin)',
     ]);
-    expect(problems({ HUITIAN_TOKENS: 'viewer:abc' })).toEqual(['HUITIAN_TOKENS: the viewer token is shorter than 8 characters']);
-    expect(problems({ HUITIAN_TOKENS: 'viewer' })).toEqual(['HUITIAN_TOKENS: the viewer token is shorter than 8 characters']);
+    expect(problems({ HUITIAN_TOKENS: 'viewer:abc' })).toEqual(['HUITIAN_TOKENS: the viewer token has 3 characters; a token needs at least 8']);
+    expect(problems({ HUITIAN_TOKENS: 'viewer' })).toEqual(['HUITIAN_TOKENS: the viewer entry has no token: write viewer:<token>, the token at least 8 characters']);
+    // The README table says so too.
+    expect(configTableMarkdown()).toMatch(/^\| `HUITIAN_TOKENS` \|.*each token at least 8 characters/m);
     expect(problems({ HUITIAN_TOKENS: 'viewer:abcdefgh,admin:abcdefgh' })).toEqual(['HUITIAN_TOKENS: a token is given twice']);
     expect(problems({ HUITIAN_TOKENS: 'viewer:abcd efgh' })).toEqual(['HUITIAN_TOKENS: the viewer token contains whitespace, which a bearer token cannot carry']);
     // Spaces around the role or the token are layout, not part of them.
