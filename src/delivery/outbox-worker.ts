@@ -114,7 +114,7 @@ export class OutboxWorker {
         const backoff = Math.min(this.o.initialBackoffMs * 2 ** Math.min(d.attempts, 20), this.o.maxBackoffMs);
         const jittered = backoff * (0.5 + 0.5 * (this.o.random ?? Math.random)());
         const delay = result.retryAfterMs ?? jittered;
-        store.deliveryRetry(d.deliveryId, result.status ?? null, result.error, now + delay);
+        store.deliveryRetry(d.deliveryId, result.status ?? null, result.error, Math.round(now + delay));
         metrics.notificationDeliveries.inc({ receiver: d.receiver, outcome: 'retry' });
         logger.warn({ receiver: d.receiver, deliveryId: d.deliveryId, attempt: d.attempts + 1, error: result.error, retryInMs: Math.round(delay) }, 'notification delivery failed; will retry');
       } else {

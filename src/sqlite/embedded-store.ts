@@ -195,7 +195,11 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
       dueDeliveries: db.prepare(
         `SELECT o.* FROM notification_outbox o WHERE o.state = 'pending' AND o.seq = (SELECT MIN(seq) FROM notification_outbox p WHERE p.state = 'pending' AND p.receiver = o.receiver) AND o.next_attempt_at <= ? ORDER BY o.seq LIMIT ?`,
       ),
-      nextAttemptAt: db.prepare(`SELECT MIN(next_attempt_at) AS at FROM notification_outbox WHERE state = 'pending'`),
+      // Only each receiver's oldest pending delivery is attempted, so only those say when to
+      // look again: the rows queued behind a receiver that is down are not due before it.
+      nextAttemptAt: db.prepare(
+        `SELECT MIN(o.next_attempt_at) AS at FROM notification_outbox o WHERE o.state = 'pending' AND o.seq = (SELECT MIN(seq) FROM notification_outbox p WHERE p.state = 'pending' AND p.receiver = o.receiver)`,
+      ),
       deliveryDone: db.prepare(`UPDATE notification_outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ? WHERE delivery_id = ?`),
       deliveryRetry: db.prepare(`UPDATE notification_outbox SET attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = ? WHERE delivery_id = ?`),
       deliveryFailed: db.prepare(`UPDATE notification_outbox SET state = 'failed', attempts = attempts + 1, last_status = ?, last_error = ? WHERE delivery_id = ?`),
@@ -288,7 +292,7 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
     return (this.stmt.dueDeliveries.all(now, limit) as DeliveryRow[]).map(deliveryOf);
   }
 
-  /** Wall time of the earliest pending attempt, or null when nothing is pending. */
+  /** Wall time of the earliest attempt due (of each receiver's oldest pending delivery), or null when nothing is pending. */
   nextDeliveryAt(): number | null {
     return (this.stmt.nextAttemptAt.get() as { at: number | null }).at;
   }

@@ -179,6 +179,31 @@ describe('webhook delivery: grouping and at-least-once across failures and a res
   });
 });
 
+describe('the outbox worker while a receiver is down', () => {
+  it('waits for the backoff of the receiver’s oldest delivery instead of polling for the ones queued behind it', async () => {
+    const r = await receiver();
+    const cfg = configFile({ receivers: { duty: { type: 'webhook', url: r.url() } }, routes: [{ name: 'all', receivers: ['duty'], groupWaitSeconds: 0 }], retry: { initialSeconds: 60, maxSeconds: 600 } });
+    const ts = await start(cfg);
+    await r.stop();
+    await postEvents(ts.app, [waterlogging('a', 0, 'P1', 30, HLG), waterlogging('b', 1, 'P2', 30, HLG), waterlogging('c', 2, 'P3', 30, HLG), tick(120)]);
+    await ts.service.outbox.idle();
+    const rows = ts.service.store.listDeliveries({ limit: 10 }).items;
+    const head = rows.find((d) => d.attempts === 1)!;
+    expect(rows.filter((d) => d.attempts === 0)).toHaveLength(2);
+    // The next look is the head's retry (≥ 30 s away with jitter), not "now" for the two behind it.
+    expect(ts.service.store.nextDeliveryAt()).toBe(head.nextAttemptAt);
+    expect(head.nextAttemptAt - ts.clock.ms).toBeGreaterThanOrEqual(30_000);
+    const spy = ts.service.store.dueDeliveries.bind(ts.service.store);
+    let polls = 0;
+    ts.service.store.dueDeliveries = (now, limit) => {
+      polls++;
+      return spy(now, limit);
+    };
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(polls).toBe(0);
+  });
+});
+
 const ESCALATING = (r: TestReceiver) =>
   configFile({
     receivers: { duty: { type: 'webhook', url: r.url('/duty'), secret: SECRET }, chief: { type: 'webhook', url: r.url('/chief'), secret: SECRET } },
