@@ -28,10 +28,10 @@ const BATCH = 64;
 
 export class OutboxWorker {
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | null = null;
-  private again = false;
   private stopped = true;
+  /** Receivers with an attempt under way, and those attempts. */
   private readonly inFlight = new Set<string>();
+  private readonly attempts = new Set<Promise<void>>();
 
   constructor(private readonly o: OutboxWorkerOptions) {}
 
@@ -44,34 +44,43 @@ export class OutboxWorker {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    await this.running;
+    await this.idle();
   }
 
-  /** New deliveries were committed, or a retry is due. */
+  /**
+   * New deliveries were committed, a retry is due, or an attempt ended: starts an attempt
+   * for every receiver whose oldest delivery is due and that has none under way. Each
+   * receiver goes at its own pace: one that hangs until its timeout holds back only itself.
+   */
   wake(): void {
     if (this.stopped) return;
-    if (this.running !== null) {
-      this.again = true;
-      return;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = null;
-      if (this.again && !this.stopped) {
-        this.again = false;
+    const due = this.o.store.dueDeliveries(this.o.wallClock(), BATCH).filter((d) => !this.inFlight.has(d.receiver));
+    for (const d of due) {
+      this.inFlight.add(d.receiver);
+      const p: Promise<void> = this.attempt(d).finally(() => {
+        this.inFlight.delete(d.receiver);
+        this.attempts.delete(p);
         this.wake();
-      } else this.schedule();
-    });
+      });
+      this.attempts.add(p);
+    }
+    this.schedule();
   }
 
-  /** Resolves when nothing is due now (tests, shutdown). */
+  /** Resolves when no attempt is under way and nothing is due now (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.running !== null) await this.running;
+    while (this.attempts.size > 0) await Promise.all([...this.attempts]);
   }
 
+  /** Sleeps until the earliest retry of a receiver with nothing under way. */
   private schedule(): void {
     if (this.stopped) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    const next = this.o.store.nextDeliveryAt();
+    this.timer = undefined;
+    let next: number | null = null;
+    for (const h of this.o.store.headDeliveries()) {
+      if (!this.inFlight.has(h.receiver) && (next === null || h.nextAttemptAt < next)) next = h.nextAttemptAt;
+    }
     if (next === null) return;
     const delay = Math.min(Math.max(next - this.o.wallClock(), 0), 60_000);
     this.timer = setTimeout(() => {
@@ -79,17 +88,6 @@ export class OutboxWorker {
       this.wake();
     }, delay + 5);
     this.timer.unref();
-  }
-
-  private async loop(): Promise<void> {
-    for (;;) {
-      if (this.stopped) return;
-      this.again = false;
-      const due = this.o.store.dueDeliveries(this.o.wallClock(), BATCH).filter((d) => !this.inFlight.has(d.receiver));
-      if (due.length === 0) return;
-      // One attempt per receiver at a time, all receivers at once.
-      await Promise.all(due.map((d) => this.attempt(d)));
-    }
   }
 
   private async attempt(d: StoredDelivery): Promise<void> {
@@ -100,7 +98,6 @@ export class OutboxWorker {
       metrics.notificationDeliveries.inc({ receiver: d.receiver, outcome: 'failed' });
       return;
     }
-    this.inFlight.add(d.receiver);
     const started = performance.now();
     try {
       const result = await transport.send(d);
@@ -125,8 +122,6 @@ export class OutboxWorker {
     } catch (err) {
       logger.error({ err, deliveryId: d.deliveryId }, 'notification delivery crashed; will retry');
       store.deliveryRetry(d.deliveryId, null, (err as Error).message, this.o.wallClock() + this.o.maxBackoffMs);
-    } finally {
-      this.inFlight.delete(d.receiver);
     }
   }
 }

@@ -197,8 +197,8 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
       ),
       // Only each receiver's oldest pending delivery is attempted, so only those say when to
       // look again: the rows queued behind a receiver that is down are not due before it.
-      nextAttemptAt: db.prepare(
-        `SELECT MIN(o.next_attempt_at) AS at FROM notification_outbox o WHERE o.state = 'pending' AND o.seq = (SELECT MIN(seq) FROM notification_outbox p WHERE p.state = 'pending' AND p.receiver = o.receiver)`,
+      headDeliveries: db.prepare(
+        `SELECT o.receiver, o.next_attempt_at AS nextAttemptAt FROM notification_outbox o WHERE o.state = 'pending' AND o.seq = (SELECT MIN(seq) FROM notification_outbox p WHERE p.state = 'pending' AND p.receiver = o.receiver)`,
       ),
       deliveryDone: db.prepare(`UPDATE notification_outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ? WHERE delivery_id = ?`),
       deliveryRetry: db.prepare(`UPDATE notification_outbox SET attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = ? WHERE delivery_id = ?`),
@@ -294,7 +294,14 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
 
   /** Wall time of the earliest attempt due (of each receiver's oldest pending delivery), or null when nothing is pending. */
   nextDeliveryAt(): number | null {
-    return (this.stmt.nextAttemptAt.get() as { at: number | null }).at;
+    let next: number | null = null;
+    for (const h of this.headDeliveries()) if (next === null || h.nextAttemptAt < next) next = h.nextAttemptAt;
+    return next;
+  }
+
+  /** Each receiver's oldest pending delivery: the only one of its queue that is attempted. */
+  headDeliveries(): Array<{ receiver: string; nextAttemptAt: number }> {
+    return this.stmt.headDeliveries.all() as Array<{ receiver: string; nextAttemptAt: number }>;
   }
 
   deliveryDone(deliveryId: string, status: number | null, now: number): void {

@@ -20,12 +20,15 @@ export class TestReceiver {
   readonly script: Array<{ status: number; retryAfter?: string }> = [];
   private server: Server | undefined;
   port = 0;
+  /** Takes calls and never answers them (a receiver that hangs until the caller's timeout). */
+  hang = false;
 
   async start(port = 0): Promise<void> {
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        if (this.hang) return;
         const step = this.script.shift();
         const status = step?.status ?? 200;
         this.calls.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status });

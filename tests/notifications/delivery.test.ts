@@ -204,6 +204,29 @@ describe('the outbox worker while a receiver is down', () => {
   });
 });
 
+describe('receivers go at their own pace', () => {
+  it('a receiver that hangs until its timeout holds back only its own queue', async () => {
+    const slow = await receiver();
+    const fast = await receiver();
+    slow.hang = true;
+    const cfg = configFile({
+      receivers: { slow: { type: 'webhook', url: slow.url(), timeoutSeconds: 5 }, fast: { type: 'webhook', url: fast.url() } },
+      routes: [{ name: 'all', receivers: ['slow', 'fast'], groupWaitSeconds: 0 }],
+    });
+    const ts = await start(cfg);
+    await postEvents(ts.app, [...Array.from({ length: 6 }, (_, i) => waterlogging(`h${i}`, i, `P${i}`, 30, HLG)), tick(120)]);
+    const started = Date.now();
+    for (;;) {
+      if (fast.accepted().length === 6) break;
+      expect(Date.now() - started, 'the fast receiver waited for the slow one').toBeLessThan(4000);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(slow.calls).toHaveLength(0); // still waiting for its first answer
+    slow.hang = false;
+    await ts.service.outbox.idle();
+  });
+});
+
 const ESCALATING = (r: TestReceiver) =>
   configFile({
     receivers: { duty: { type: 'webhook', url: r.url('/duty'), secret: SECRET }, chief: { type: 'webhook', url: r.url('/chief'), secret: SECRET } },
