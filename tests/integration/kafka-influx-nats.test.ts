@@ -72,7 +72,11 @@ describe.skipIf(!services.available)('Kafka in, InfluxDB and NATS out', () => {
     const ref = referenceRun(lines);
     await waitForSettled(service, ref);
     const stats = service.pipeline.engine.stats();
-    expect(stats.duplicates).toBe(ref.duplicates);
+    // Exactly the stream's events are applied once. Kafka delivers at least once: a
+    // rebalance on a loaded machine (a missed heartbeat) re-delivers records after the last
+    // committed offset, which dedup absorbs, so re-sends can only add duplicates.
+    expect(stats.accepted).toBe(ref.accepted);
+    expect(stats.duplicates).toBeGreaterThanOrEqual(ref.duplicates);
     expect(stats.late).toBe(0);
     const expected = expectedKpis(ref);
     const actual = await serviceKpis(service);
