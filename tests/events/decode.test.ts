@@ -312,8 +312,10 @@ const field = (valid: fc.Arbitrary<unknown>) => fc.oneof({ arbitrary: valid, wei
 const generatedEnvelope = fc
   .record({
     specversion: fc.oneof({ arbitrary: fc.constant('1.0'), weight: 16 }, { arbitrary: fc.constantFrom('1', '1.0 ', '0.3', 1, 1.0), weight: 1 }, { arbitrary: anyJson, weight: 1 }, { arbitrary: fc.constant(MISSING), weight: 1 }),
-    id: field(fc.oneof(fc.string({ minLength: 1 }), fc.constant(''), fc.constantFrom('e\u0000', 'a\u0001b', '\u007f', '\u0085', '\u00a0'))),
-    source: field(fc.oneof(fc.string({ minLength: 1 }), fc.constant(''), fc.constantFrom('/s\n', '\u009f', '/s\u00a0'))),
+    // Control characters (refused) and their neighbours (taken) now and then, so the
+    // generator still reaches an accepted envelope often.
+    id: field(fc.oneof({ arbitrary: fc.string({ minLength: 1 }), weight: 6 }, fc.constant(''), fc.constantFrom('e\u0000', 'a\u0001b', '\u007f', '\u0085', '\u00a0'))),
+    source: field(fc.oneof({ arbitrary: fc.string({ minLength: 1 }), weight: 6 }, fc.constant(''), fc.constantFrom('/s\n', '\u009f', '/s\u00a0'))),
     type: field(fc.oneof(fc.constantFrom(...EVENT_TYPES), fc.string())),
     time: field(timeText),
     subject: fc.oneof({ arbitrary: fc.constant(MISSING), weight: 4 }, { arbitrary: fc.string(), weight: 4 }, { arbitrary: anyJson, weight: 1 }),
