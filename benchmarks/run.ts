@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [--out FILE] [--events N] [--crossings N] [--entities N] [--cpu-prof DIR]`
+ * `npm run bench [-- --json] [--out FILE] [--events N] [--crossings N] [--entities N] [--dedup-bound-mb N] [--cpu-prof DIR]`
  *
  * Runs the benchmark (see benchmarks/README.md) and prints a table of the figures beside
  * their targets, or with --json one JSON object. Progress goes to stderr. A missed target
@@ -15,16 +15,17 @@ interface CliOptions {
   maxEvents: number | undefined;
   crossings: number | undefined;
   entities: number | undefined;
+  dedupBoundMb: number | undefined;
   cpuProfDir: string | undefined;
 }
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run bench -- [--json] [--out FILE] [--events N] [--crossings N] [--entities N] [--cpu-prof DIR]\n`);
+  process.stderr.write(`${message}\nusage: npm run bench -- [--json] [--out FILE] [--events N] [--crossings N] [--entities N] [--dedup-bound-mb N] [--cpu-prof DIR]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): CliOptions {
-  const o: CliOptions = { json: false, out: undefined, maxEvents: undefined, crossings: undefined, entities: undefined, cpuProfDir: undefined };
+  const o: CliOptions = { json: false, out: undefined, maxEvents: undefined, crossings: undefined, entities: undefined, dedupBoundMb: undefined, cpuProfDir: undefined };
   const count = (name: string, text: string | undefined): number => {
     const n = Number(text);
     if (text === undefined || !/^\d+$/.test(text) || n <= 0) usage(`${name} needs a positive whole number`);
@@ -47,6 +48,9 @@ function parseArgs(argv: string[]): CliOptions {
         break;
       case '--entities':
         o.entities = count(a, argv[++i]);
+        break;
+      case '--dedup-bound-mb':
+        o.dedupBoundMb = count(a, argv[++i]);
         break;
       case '--cpu-prof':
         o.cpuProfDir = argv[++i] ?? usage('--cpu-prof needs a directory');
@@ -79,11 +83,13 @@ export function table(r: Results): string {
     http_eps: `${int(r.http_eps)} /s`,
     alert_latency_ms_p99: `${r.alert_latency_ms_p99.toFixed(1)} ms`,
     rss_mb_100k_entities: `${int(r.rss_mb_100k_entities)} MB`,
+    checkpoint_stall_ms_max: `${r.checkpoint_stall_ms_max.toFixed(1)} ms`,
   };
   for (const name of Object.keys(TARGETS) as TargetName[]) {
     const t = r.targets[name];
     rows.push([name, shown[name], formatTarget(t), t.ok ? 'ok' : 'MISS']);
   }
+  rows.push(['dedup_mb_at_bound', `${r.dedup_mb_at_bound.toFixed(0)} MB`, `bound ${r.details.dedupBound.boundMb} MB`, '']);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length), ['figure', 'measured', 'target', ''][i]!.length));
   const line = (cells: readonly string[]) =>
     cells
@@ -105,6 +111,8 @@ export function table(r: Results): string {
     `http: ${int(d.http.requests)} POSTs of ${int(s.batchLines)} NDJSON lines in ${d.http.seconds.toFixed(1)} s on one keep-alive connection; server RSS at the end ${int(d.http.serverRssMb)} MB`,
     `alert latency: ${d.alertLatency.crossings} crossings, ${d.alertLatency.load}; p50 ${d.alertLatency.p50.toFixed(1)} ms, max ${d.alertLatency.max.toFixed(1)} ms`,
     `alert latency under ${d.alertLatencyLightLoad.load}: p99 ${d.alertLatencyLightLoad.alert_latency_ms_p99.toFixed(1)} ms, p50 ${d.alertLatencyLightLoad.p50.toFixed(1)} ms, max ${d.alertLatencyLightLoad.max.toFixed(1)} ms (${int(d.alertLatencyLightLoad.backgroundEvents)} background readings)`,
+    `checkpoint: ${int(d.dedupBound.keys)} remembered ids, ${d.checkpoint.checkpoints} checkpoints of ${d.checkpoint.chunks} chunks (${int(d.checkpoint.snapshotMb)} MB, ${d.checkpoint.checkpointSeconds} s each) during ${int(d.checkpoint.requests)} requests (${int(d.checkpoint.requestsDuringCheckpoints)} during them: p50 ${d.checkpoint.p50DuringMs} ms; outside p50 ${d.checkpoint.p50OutsideMs} ms, max ${d.checkpoint.maxOutsideMs} ms); longest hold of the event loop ${d.checkpoint.longestPauseMs} ms (capture ${d.checkpoint.captureMs} ms); before chunks one checkpoint blocked ${int(d.checkpoint.before.stringifyMs + d.checkpoint.before.writeMs)} ms (JSON ${int(d.checkpoint.before.mb)} MB)`,
+    `dedup at its bound: ${int(d.dedupBound.keys)} ids (${int(d.dedupBound.evictedKeys)} forgotten early) from ${int(d.dedupBound.events)} events; estimated ${d.dedupBound.estimatedMb} MB, heap + array buffers ${r.dedup_mb_at_bound} MB, RSS ${int(d.dedupBound.rssMb)} MB`,
     `memory: ${int(d.memory.entities)} entities (${int(d.memory.stats.waterloggingPoints)} sensors, ${int(d.memory.stats.parkingLots)} lots, ${int(d.memory.stats.pendingIncidents)} open incidents) from ${int(d.memory.events)} events; heap ${int(d.memory.heapUsedMb)} MB; the same process before ingesting: ${int(d.memory.baselineRssMb)} MB`,
   ].join('\n');
 }
@@ -115,6 +123,7 @@ async function main(): Promise<void> {
     ...(cli.maxEvents !== undefined ? { maxEvents: cli.maxEvents } : {}),
     ...(cli.crossings !== undefined ? { crossings: cli.crossings } : {}),
     ...(cli.entities !== undefined ? { entities: cli.entities } : {}),
+    ...(cli.dedupBoundMb !== undefined ? { dedupBoundMb: cli.dedupBoundMb } : {}),
     serverNodeFlags: cli.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cli.cpuProfDir}`],
     progress: (l) => process.stderr.write(`${l}\n`),
   });

@@ -5,6 +5,7 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { measureAlertLatency, type LatencyResult } from './alert-latency.js';
+import { measureCheckpoint, type CheckpointResult, type DedupBoundResult } from './checkpoint.js';
 import { measureHttp, type HttpResult } from './http-ingest.js';
 import { measureInProcess, type InProcessResult } from './in-process.js';
 import { measureMemory, type MemoryResult } from './memory.js';
@@ -21,6 +22,10 @@ export interface SuiteOptions {
   /** Background readings per second during the second latency measurement. */
   backgroundEps: number;
   entities: number;
+  /** The dedup memory bound of the checkpoint run, MB (the service's default). */
+  dedupBoundMb: number;
+  /** How long requests are timed while the service checkpoints. */
+  checkpointSeconds: number;
   /** Node flags for the server child processes (e.g. --cpu-prof). */
   serverNodeFlags: string[];
   /** Progress lines (stderr by the command line). */
@@ -35,6 +40,8 @@ export const DEFAULT_OPTIONS: SuiteOptions = {
   crossings: 200,
   backgroundEps: 10_000,
   entities: 100_000,
+  dedupBoundMb: 256,
+  checkpointSeconds: 15,
   serverNodeFlags: [],
   progress: () => {},
 };
@@ -47,6 +54,7 @@ export const TARGETS = {
   http_eps: { min: 100_000 },
   alert_latency_ms_p99: { max: 50 },
   rss_mb_100k_entities: { max: 512 },
+  checkpoint_stall_ms_max: { max: 100 },
 } as const satisfies Record<string, TargetRule>;
 
 export type TargetName = keyof typeof TARGETS;
@@ -63,8 +71,12 @@ export interface Results {
   http_eps: number;
   alert_latency_ms_p99: number;
   rss_mb_100k_entities: number;
+  /** The slowest request while the service checkpointed ~2.6 M remembered ids (see details.checkpoint). */
+  checkpoint_stall_ms_max: number;
   /** Extra: the same latency while another client posts readings (see details). */
   alert_latency_ms_p99_light_load: number;
+  /** Extra: memory of the dedup index at its bound (details.dedupBound.boundMb). */
+  dedup_mb_at_bound: number;
   date: string;
   /** How this run was started. */
   command?: string;
@@ -77,6 +89,8 @@ export interface Results {
     alertLatency: LatencyResult & { load: string };
     alertLatencyLightLoad: LatencyResult & { load: string };
     memory: MemoryResult;
+    checkpoint: Omit<CheckpointResult, 'checkpoint_stall_ms_max'>;
+    dedupBound: Omit<DedupBoundResult, 'dedup_mb_at_bound'>;
   };
 }
 
@@ -120,6 +134,11 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Res
   say(`memory: ${o.entities} entities in a child process …`);
   const memory = await measureMemory(o.entities);
 
+  say(`checkpoint: dedup index at its ${o.dedupBoundMb} MB bound, requests timed for ${o.checkpointSeconds} s while it checkpoints …`);
+  const { dedup, checkpoint } = await measureCheckpoint({ boundMb: o.dedupBoundMb, seconds: o.checkpointSeconds });
+  const { checkpoint_stall_ms_max, ...checkpointDetails } = checkpoint;
+  const { dedup_mb_at_bound, ...dedupDetails } = dedup;
+
   const { json_parse_eps, decode_eps, engine_eps, engine_ratio, ...inProcessDetails } = inProcess;
   const figures = {
     json_parse_eps,
@@ -129,8 +148,9 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Res
     http_eps: http.http_eps,
     alert_latency_ms_p99: latency.alert_latency_ms_p99,
     rss_mb_100k_entities: memory.rss_mb,
+    checkpoint_stall_ms_max,
   };
-  const extras = { alert_latency_ms_p99_light_load: loaded.alert_latency_ms_p99 };
+  const extras = { alert_latency_ms_p99_light_load: loaded.alert_latency_ms_p99, dedup_mb_at_bound };
   const targets = Object.fromEntries(
     (Object.entries(TARGETS) as Array<[TargetName, TargetRule]>).map(([name, rule]) => [name, { ...rule, ok: meets(rule, figures[name]) }]),
   ) as Results['targets'];
@@ -147,6 +167,8 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Res
       alertLatency: { ...latency, load: 'idle: nothing else is sent to the server while the crossings are measured' },
       alertLatencyLightLoad: { ...loaded, load: `light: another client posts ${o.backgroundEps} readings/s in batches of 100 meanwhile` },
       memory,
+      checkpoint: checkpointDetails,
+      dedupBound: dedupDetails,
     },
   };
 }

@@ -50,7 +50,7 @@ export const CONFIG_FIELDS = {
   dataDir: {
     env: 'HUITIAN_DATA_DIR',
     flag: '--data-dir',
-    description: 'Directory of the embedded SQLite store (huitian.db): KPIs, alerts, dead letters, checkpoints.',
+    description: 'Directory of the embedded SQLite store (huitian.db): KPIs, alerts, dead letters, checkpoints; engine snapshots in its `snapshots/`.',
     default: './data',
     schema: z.string().min(1),
   },
@@ -148,6 +148,14 @@ export const CONFIG_FIELDS = {
     description: 'Live mode: a source silent this many seconds stops holding event time back.',
     default: 5,
     schema: z.coerce.number().positive().max(3600),
+  },
+  dedupMaxMb: {
+    env: 'HUITIAN_DEDUP_MAX_MB',
+    flag: '--dedup-max-mb',
+    description:
+      'Memory bound (estimated MB) of the remembered (`source`, `id`) pairs that duplicates are told by. Past it the oldest minute is forgotten first and events older than the oldest minute still remembered are refused as `late`, so a repeat is never counted twice; counted in /metrics (`huitian_dedup_*`).',
+    default: 256,
+    schema: intFrom(1, 65_536),
   },
   snapshotIntervalS: {
     env: 'HUITIAN_SNAPSHOT_INTERVAL_S',

@@ -9,6 +9,7 @@
  * stays beside it as long as it lints (README: Metrics), so dashboards do not go blank.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EngineStats } from './engine/engine.js';
 import type { AlertReader } from './ports.js';
 import { isEventType } from './events/schemas.js';
 
@@ -33,6 +34,9 @@ export class ServiceMetrics {
   readonly notificationDeliveries: Counter<'receiver' | 'outcome'>;
   readonly notificationDeliveryDuration: Histogram<'receiver'>;
   readonly alertsUnacknowledged: Counter<'category' | 'severity'>;
+  readonly checkpointCapture: Histogram;
+  readonly checkpointLongestPause: Histogram;
+  readonly checkpointDuration: Histogram;
 
   constructor(
     alerts: AlertReader,
@@ -83,6 +87,25 @@ export class ServiceMetrics {
       name: 'huitian_store_commit_seconds',
       help: 'Duration of one durable commit of an engine step.',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    const pauses = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+    this.checkpointCapture = new Histogram({
+      name: 'huitian_checkpoint_capture_seconds',
+      help: 'Event-loop time of capturing the engine state for a checkpoint, the part done in one go.',
+      buckets: pauses,
+      registers,
+    });
+    this.checkpointLongestPause = new Histogram({
+      name: 'huitian_checkpoint_longest_pause_seconds',
+      help: 'The longest a checkpoint held the event loop in one go: its capture, or one turn of writing chunks.',
+      buckets: pauses,
+      registers,
+    });
+    this.checkpointDuration = new Histogram({
+      name: 'huitian_checkpoint_seconds',
+      help: 'Wall time of one checkpoint, from capture to the switch, while requests go on between its slices.',
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
     new Gauge({
@@ -140,6 +163,40 @@ export class ServiceMetrics {
     });
   }
 
+  /** Gauges and counters of the duplicate index and its size bound, read from the engine at each scrape. */
+  observeDedup(stats: () => Pick<EngineStats, 'dedupKeys' | 'dedupBytes' | 'dedupEvictedKeys' | 'lateBelowDedupFloor'>, maxBytes: number): void {
+    const registers = [this.registry];
+    new Gauge({ name: 'huitian_dedup_keys', help: '(source, id) pairs remembered to tell duplicates by.', registers, collect() { this.set(stats().dedupKeys); } });
+    new Gauge({
+      name: 'huitian_dedup_bytes',
+      help: 'Estimated memory of the remembered (source, id) pairs, bounded by huitian_dedup_max_bytes (HUITIAN_DEDUP_MAX_MB).',
+      registers,
+      collect() {
+        this.set(stats().dedupBytes);
+      },
+    });
+    new Gauge({ name: 'huitian_dedup_max_bytes', help: 'The bound of huitian_dedup_bytes.', registers }).set(maxBytes);
+    // Engine counters, restored with its state, so a restart does not reset them.
+    new Counter({
+      name: 'huitian_dedup_evicted_total',
+      help: 'Pairs forgotten early, oldest minute first, because the dedup memory bound was reached.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(stats().dedupEvictedKeys);
+      },
+    });
+    new Counter({
+      name: 'huitian_dedup_bound_late_total',
+      help: 'Events refused as late because the dedup memory bound had forgotten their minute (also counted in huitian_events_late_total).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(stats().lateBelowDedupFloor);
+      },
+    });
+  }
+
   static typeLabel(type: string | null | undefined): string {
     return typeof type === 'string' && isEventType(type) ? type : 'invalid';
   }
@@ -149,6 +206,7 @@ export class ServiceMetrics {
 export async function metricsTableMarkdown(): Promise<string> {
   const none = { listAlerts: () => ({ items: [], nextCursor: null }), getAlert: () => undefined, alertEventsAfter: () => [], lastAlertEventSeq: () => 0, countAlerts: () => [] };
   const m = new ServiceMetrics(none, () => 0, () => null);
+  m.observeDedup(() => ({ dedupKeys: 0, dedupBytes: 0, dedupEvictedKeys: 0, lateBelowDedupFloor: 0 }), 0);
   const rows = (await m.registry.getMetricsAsJSON())
     .filter((x) => !/^huitian_(process_|nodejs_)/.test(x.name))
     .map((x) => {

@@ -72,6 +72,7 @@ export function engineConfigOf(config: ServiceConfig): EngineConfig {
     fireClockStart: config.fireClockStart,
     rules: config.rules,
     maxFutureMs: config.maxFutureS * 1000,
+    dedupMaxBytes: config.dedupMaxMb * 1024 * 1024,
     dedupHashSeed: randomInt(0x7fffffff),
   };
 }
@@ -143,6 +144,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
     onDeliveries: () => worker.wake(),
   });
   pipelineRef = pipeline;
+  metrics.observeDedup(() => pipeline.engine.stats(), config.dedupMaxMb * 1024 * 1024);
   const kpis: KpiReader = influx ?? store;
   const sources: EventSource[] = [];
   const closers: Array<() => Promise<void>> = [];

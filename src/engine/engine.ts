@@ -28,9 +28,10 @@ import { ParkingGauge } from '../kpis/parking.js';
 import { BUCKET_MS, bucketOf, PartialBuffer, UNKNOWN, type PartialDelta } from '../kpis/partials.js';
 import { UtilityAlarmsGauge } from '../kpis/utility-alarms.js';
 import { WaterloggingGauge } from '../kpis/waterlogging.js';
-import { DedupIndex } from '../time/dedup.js';
+import { DedupIndex, type DedupSnapshot } from '../time/dedup.js';
 import { TimerQueue } from '../time/timer-queue.js';
 import { WatermarkTracker, type TimeMode } from '../time/watermark.js';
+import { decodeCheckpoint, encodeCheckpoint, type DecodedCheckpoint, type EngineCheckpoint } from './snapshot-chunks.js';
 import { STALE_ENTITY_MS, type FireClockStart, type StepContext } from './step-context.js';
 
 export interface EngineConfig {
@@ -41,6 +42,11 @@ export interface EngineConfig {
   idleTimeoutMs: number;
   /** How long (event time, beyond the watermark) an event's (source, id) is remembered. */
   dedupRetentionMs: number;
+  /**
+   * Size bound of the remembered (source, id) pairs, estimated bytes (see DedupIndex): past
+   * it the oldest minute is forgotten and its events are refused as late from then on.
+   */
+  dedupMaxBytes: number;
   fireClockStart: FireClockStart;
   rules: RulesConfig;
   /**
@@ -81,6 +87,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   timeMode: 'live',
   idleTimeoutMs: 5_000,
   dedupRetentionMs: 15 * 60_000,
+  dedupMaxBytes: 256 * 1024 * 1024,
   fireClockStart: 'dispatched',
   rules: DEFAULT_RULES,
   maxGapMinutes: 7 * 24 * 60,
@@ -115,6 +122,12 @@ export interface EngineStats {
   waterloggingPoints: number;
   parkingLots: number;
   dedupKeys: number;
+  /** Estimated bytes of the remembered keys, which `dedupMaxBytes` bounds. */
+  dedupBytes: number;
+  /** Keys forgotten early because the size bound was reached. */
+  dedupEvictedKeys: number;
+  /** Events refused as late only because the size bound had forgotten their minute (also in `late`). */
+  lateBelowDedupFloor: number;
   timers: number;
   gaugeMinutesSkipped: number;
 }
@@ -161,7 +174,7 @@ export class Engine {
    */
   private earliestBeforeSampling: number | null = null;
   private sampledSincePrune = 0;
-  private counters = { accepted: 0, duplicates: 0, late: 0, future: 0, conflicts: 0, gaugeMinutesSkipped: 0 };
+  private counters = { accepted: 0, duplicates: 0, late: 0, future: 0, conflicts: 0, gaugeMinutesSkipped: 0, lateBelowDedupFloor: 0 };
   private conflicts: Array<{ index: number; reason: string }> = [];
 
   constructor(readonly config: EngineConfig = DEFAULT_ENGINE_CONFIG) {
@@ -170,7 +183,7 @@ export class Engine {
       mode: config.timeMode,
       idleTimeoutMs: config.idleTimeoutMs,
     });
-    this.dedup = new DedupIndex(config.dedupRetentionMs, config.dedupHashSeed ?? 0);
+    this.dedup = new DedupIndex(config.dedupRetentionMs, config.dedupHashSeed ?? 0, config.dedupMaxBytes);
     this.depthRule = waterloggingDepthRule(config.rules);
     this.gasRule = gasLeakRule(config.rules);
     const engine = this;
@@ -210,6 +223,13 @@ export class Engine {
       if (wm.isLate(e.time)) {
         outcomes[i] = 'late';
         this.counters.late++;
+        continue;
+      }
+      if (e.time < this.dedup.floor) {
+        // Its minute's keys were forgotten at the size bound: a repeat could not be told.
+        outcomes[i] = 'late';
+        this.counters.late++;
+        this.counters.lateBelowDedupFloor++;
         continue;
       }
       // Before the stream's first event (maxSeen −∞) replay has nothing to compare with.
@@ -333,6 +353,8 @@ export class Engine {
       waterloggingPoints: this.waterlogging.size,
       parkingLots: this.parking.size,
       dedupKeys: this.dedup.size,
+      dedupBytes: this.dedup.bytes,
+      dedupEvictedKeys: this.dedup.evicted,
       timers: this.timers.size,
     };
   }
@@ -427,11 +449,31 @@ export class Engine {
     return { outcomes, conflicts, partials: this.partials.drain(), alerts, watermark: this.watermarks.watermark };
   }
 
+  /**
+   * The whole state as one JSON-able object (the layout of SNAPSHOT_VERSION). A service
+   * checkpoints with `checkpoint()` instead, which does not build one large value at once.
+   */
   snapshot(): EngineSnapshot {
+    return { ...this.stateParts(), dedup: this.dedup.snapshot() };
+  }
+
+  /**
+   * The state now, captured in a few tens of milliseconds even with millions of remembered
+   * ids, and encoded into chunks one `next()` at a time afterwards (format in
+   * snapshot-chunks.ts). The engine may go on ingesting meanwhile: the capture is a copy.
+   * Where and when the chunks are written is the caller's to decide. `extra`: parts of the
+   * caller's own, copied already, kept beside the engine's (the pipeline's notification
+   * stage); `decodeCheckpoint(chunks).state` gives them back.
+   */
+  checkpoint(extra: Record<string, unknown> = {}): EngineCheckpoint {
+    return encodeCheckpoint({ ...this.stateParts(), ...extra }, this.dedup.capture());
+  }
+
+  /** Everything but the dedup index, copied. */
+  private stateParts(): EngineSnapshot {
     return {
       version: SNAPSHOT_VERSION,
       watermarks: this.watermarks.snapshot(),
-      dedup: this.dedup.snapshot(),
       timers: this.timers.snapshot(),
       lastSampled: this.lastSampled,
       earliestBeforeSampling: this.earliestBeforeSampling,
@@ -452,8 +494,25 @@ export class Engine {
     };
   }
 
-  /** Builds an engine from a snapshot taken by `snapshot()` under the same configuration. */
+  /**
+   * Builds an engine from a snapshot taken by `snapshot()` under the same configuration —
+   * also the one JSON object that data files written before chunked checkpoints hold.
+   */
   static restore(config: EngineConfig, s: EngineSnapshot): Engine {
+    return Engine.fromState(config, s, (dedup) => dedup.restore(s.dedup as DedupSnapshot));
+  }
+
+  /** Builds an engine from the chunks of a `checkpoint()`, in order. */
+  static restoreChunks(config: EngineConfig, chunks: Iterable<Uint8Array>): Engine {
+    return Engine.restoreDecoded(config, decodeCheckpoint(chunks));
+  }
+
+  /** The same, from chunks already read by `decodeCheckpoint` (whose state also holds a caller's extra parts). */
+  static restoreDecoded(config: EngineConfig, decoded: DecodedCheckpoint): Engine {
+    return Engine.fromState(config, decoded.state as EngineSnapshot, decoded.restoreDedup);
+  }
+
+  private static fromState(config: EngineConfig, s: EngineSnapshot, restoreDedup: (dedup: DedupIndex) => void): Engine {
     if (s.version !== SNAPSHOT_VERSION) {
       throw new Error(`engine snapshot version ${String(s.version)} is not ${SNAPSHOT_VERSION}`);
     }
@@ -461,12 +520,12 @@ export class Engine {
     const p = s as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     const engine = new Engine(config);
     engine.watermarks.restore(p.watermarks);
-    engine.dedup.restore(p.dedup);
+    restoreDedup(engine.dedup);
     engine.timers.restore(p.timers);
     engine.lastSampled = p.lastSampled;
     engine.earliestBeforeSampling = p.earliestBeforeSampling ?? null;
     engine.sampledSincePrune = p.sampledSincePrune;
-    engine.counters = { future: 0, conflicts: 0, ...p.counters };
+    engine.counters = { future: 0, conflicts: 0, lateBelowDedupFloor: 0, ...p.counters };
     engine.alerts.restore(p.alerts);
     engine.alerts.restoreResolved(p.alertsResolved ?? []);
     engine.breach.restore(p.breach);

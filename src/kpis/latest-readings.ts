@@ -172,11 +172,25 @@ export class LatestReadings<V, M extends object> {
     }
   }
 
+  /**
+   * A copy that later readings cannot change. Readings are never changed once added (nor
+   * their metadata objects, which are only ever merged *from*), so the copy shares them and
+   * copies only what an entity changes in place: a checkpoint captures this at once, and
+   * cloning every pending reading of a busy stream took seconds.
+   */
   snapshot(): ReadingsSnapshot<V, M> {
     return {
       entities: [...this.entities.entries()].map(([k, e]) => {
-        const { gauge: _gauge, lastMeta: _last, newestMerged: _newest, merged: _merged, ...kept } = e;
-        return [k, structuredClone(kept)];
+        const kept: EntityReadings<V, M> = {
+          meta: { ...e.meta },
+          newestMeta: { ...e.newestMeta },
+          newestTime: e.newestTime,
+          current: e.current,
+          pending: e.pending.slice(),
+        };
+        if (e.newestId !== undefined) kept.newestId = e.newestId;
+        if (e.newestSource !== undefined) kept.newestSource = e.newestSource;
+        return [k, kept];
       }),
     };
   }

@@ -20,13 +20,14 @@ import { Engine, type EngineConfig, type StepResult } from '../engine/engine.js'
 import { DEFAULT_NOTIFICATIONS, type NotificationsConfig } from '../notifications/notifications-config.js';
 import type { Silence, SilenceMatchers } from '../notifications/silences.js';
 import { NotificationStage, type StageSnapshot } from '../notifications/stage.js';
+import { decodeCheckpoint, type EngineCheckpoint } from '../engine/snapshot-chunks.js';
 import { decodeNdjson } from '../events/ndjson.js';
 import { FUTURE_REASON_PREFIX, LATE_REASON } from '../events/rejections.js';
 import type { HuitianEvent } from '../events/schemas.js';
 import { HuitianError } from '../errors.js';
 import { ServiceMetrics } from '../metrics.js';
 import type { AlertAnnouncer, CommittedAlertEvent, DeadLetter, DeadLetterForwarder, LogEntry, OutboxDelivery, SourcePosition } from '../ports.js';
-import type { EmbeddedStore } from '../sqlite/embedded-store.js';
+import type { ChunkedSnapshot, EmbeddedStore } from '../sqlite/embedded-store.js';
 
 /** An event that decoded, with its position in the request/batch. */
 export interface Candidate {
@@ -114,6 +115,10 @@ export class Pipeline {
   private readonly forwarding = new Set<Promise<void>>();
   /** Set when a commit failed: the engine is ahead of the store, so nothing more may run. */
   private broken: Error | null = null;
+  /** A checkpoint being written a slice per event-loop turn (see maybeSnapshot). */
+  private checkpoint: CheckpointJob | null = null;
+  private readonly recentCheckpoints: CheckpointReport[] = [];
+  private checkpointsWritten = 0;
 
   constructor(private readonly options: PipelineOptions) {
     this.store = options.store;
@@ -147,9 +152,20 @@ export class Pipeline {
    */
   private recover(): Engine {
     const { snapshot, log } = this.store.recovery();
-    const engine = snapshot === null ? new Engine(this.options.engineConfig) : Engine.restore(this.options.engineConfig, snapshot);
+    const config = this.options.engineConfig;
+    let engine: Engine;
+    let staged: StageSnapshot | undefined;
+    if (snapshot === null) {
+      engine = new Engine(config);
+    } else if (Array.isArray(snapshot)) {
+      const decoded = decodeCheckpoint(snapshot);
+      engine = Engine.restoreDecoded(config, decoded);
+      staged = decoded.state.notificationStage as StageSnapshot | undefined;
+    } else {
+      engine = Engine.restore(config, snapshot);
+      staged = snapshot.notificationStage as StageSnapshot | undefined;
+    }
     const notifications = this.options.notifications ?? DEFAULT_NOTIFICATIONS;
-    const staged = snapshot?.notificationStage as StageSnapshot | undefined;
     this.stage = staged === undefined ? new NotificationStage(notifications) : NotificationStage.restore(notifications, staged);
     let replayed = 0;
     for (const { entry } of log) {
@@ -164,12 +180,15 @@ export class Pipeline {
     if (snapshot !== null || replayed > 0) {
       this.log.info({ fromSnapshot: snapshot !== null, replayedInputs: replayed, stats: engine.stats() }, 'engine state recovered');
     }
-    if (replayed > 0) this.store.writeSnapshot(this.snapshotText(engine), this.now());
+    // Nothing is served yet, so this one is written at once; so is one in the old format,
+    // which recovery then never has to read again.
+    if (replayed > 0 || (snapshot !== null && !Array.isArray(snapshot))) this.store.writeSnapshotChunks(chunksOf(this.checkpointOf(engine)), this.now());
     return engine;
   }
 
-  private snapshotText(engine: Engine): string {
-    return JSON.stringify({ ...engine.snapshot(), notificationStage: this.stage.snapshot() });
+  /** The engine's checkpoint, with the notification stage's state beside its own. */
+  private checkpointOf(engine: Engine): EngineCheckpoint {
+    return engine.checkpoint({ notificationStage: this.stage.snapshot() });
   }
 
   /**
@@ -515,22 +534,137 @@ export class Pipeline {
     return this.kpiSink !== undefined;
   }
 
-  private maybeSnapshot(force = false): void {
+  /**
+   * Checkpoints the engine every snapshot interval without holding the event loop: the
+   * state is captured at once (a copy, tens of ms with millions of remembered ids), then
+   * its chunks are encoded a few per event-loop turn, each turn at most CHECKPOINT_SLICE_MS,
+   * and appended to the checkpoint's file by libuv's thread pool, while requests and ingest
+   * go on between them. Once the file is synced, one small transaction makes it the
+   * snapshot recovery starts from and drops the log it covers.
+   */
+  private maybeSnapshot(): void {
     // After a failed commit the engine holds state the store never got; snapshotting it
     // would make that state durable and lose the input a restart should replay.
-    if (this.broken !== null) return;
+    if (this.broken !== null || this.checkpoint !== null) return;
     const now = this.now();
-    if (!force && now - this.lastSnapshotAt < this.options.snapshotIntervalMs) return;
+    if (now - this.lastSnapshotAt < this.options.snapshotIntervalMs) return;
     this.lastSnapshotAt = now;
     const started = performance.now();
-    this.store.writeSnapshot(this.snapshotText(this.engine), now);
-    this.log.debug({ ms: Math.round(performance.now() - started) }, 'engine snapshot written');
+    const job: CheckpointJob = { chunks: this.checkpointOf(this.engine), target: this.store.beginSnapshot(), takenAt: now, started, captureMs: 0 };
+    job.captureMs = performance.now() - started;
+    this.checkpoint = job;
+    this.metrics.checkpointCapture.observe(job.captureMs / 1000);
+    this.writeCheckpoint(job).catch((err: unknown) => {
+      // The previous snapshot and the log are intact: recovery still works, only from further back.
+      if (this.checkpoint === job) this.checkpoint = null;
+      this.log.error({ err }, 'engine snapshot failed; the next interval tries again');
+    });
   }
 
-  /** Graceful shutdown: a final snapshot so the next start replays nothing. */
-  snapshotNow(): void {
-    this.maybeSnapshot(true);
+  private async writeCheckpoint(job: CheckpointJob): Promise<void> {
+    const file = await this.store.snapshots.create(job.target.generation);
+    const live = () => this.checkpoint === job && this.broken === null;
+    let chunks = 0;
+    let bytes = 0;
+    let busyMs = job.captureMs;
+    let longestTurnMs = 0;
+    try {
+      for (let done = false; !done; ) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!live()) return await file.abandon();
+        const turnStarted = performance.now();
+        const batch: Uint8Array[] = [];
+        do {
+          const chunk = job.chunks.next();
+          if (chunk === undefined) {
+            done = true;
+            break;
+          }
+          batch.push(chunk);
+          bytes += chunk.length;
+        } while (performance.now() - turnStarted < CHECKPOINT_SLICE_MS);
+        chunks += batch.length;
+        const turnMs = performance.now() - turnStarted;
+        busyMs += turnMs;
+        longestTurnMs = Math.max(longestTurnMs, turnMs);
+        if (batch.length > 0) await file.append(batch);
+      }
+      await file.finish();
+    } catch (err) {
+      await file.abandon().catch(() => undefined);
+      throw err;
+    }
+    if (!live()) return;
+    const switchStarted = performance.now();
+    this.store.finishSnapshot(job.target, job.takenAt);
+    this.checkpoint = null;
+    const switchMs = performance.now() - switchStarted;
+    const longest = Math.max(longestTurnMs, job.captureMs, switchMs);
+    this.metrics.checkpointDuration.observe((performance.now() - job.started) / 1000);
+    this.metrics.checkpointLongestPause.observe(longest / 1000);
+    const report: CheckpointReport = {
+      startedAt: job.takenAt,
+      finishedAt: this.now(),
+      chunks,
+      bytes,
+      captureMs: job.captureMs,
+      busyMs: busyMs + switchMs,
+      longestPauseMs: longest,
+      elapsedMs: performance.now() - job.started,
+    };
+    this.recentCheckpoints.push(report);
+    if (this.recentCheckpoints.length > 16) this.recentCheckpoints.shift();
+    this.checkpointsWritten++;
+    this.log.debug(report, 'engine snapshot written');
   }
+
+  /** How many checkpoints were written in slices, whether one is being written, and what the last ones cost. */
+  checkpointStats(): { written: number; inProgress: boolean; last: CheckpointReport | null; recent: CheckpointReport[] } {
+    const recent = [...this.recentCheckpoints];
+    return { written: this.checkpointsWritten, inProgress: this.checkpoint !== null, last: recent[recent.length - 1] ?? null, recent };
+  }
+
+  /**
+   * Graceful shutdown: a final snapshot written at once (nothing is served any more), so
+   * the next start replays nothing; one still being written in slices is abandoned.
+   */
+  snapshotNow(): void {
+    if (this.broken !== null) return;
+    this.checkpoint = null;
+    this.lastSnapshotAt = this.now();
+    this.store.writeSnapshotChunks(chunksOf(this.checkpointOf(this.engine)), this.lastSnapshotAt);
+  }
+}
+
+/** At most this long per event-loop turn is spent encoding and writing checkpoint chunks. */
+const CHECKPOINT_SLICE_MS = 8;
+
+interface CheckpointJob {
+  chunks: EngineCheckpoint;
+  target: ChunkedSnapshot;
+  takenAt: number;
+  started: number;
+  captureMs: number;
+}
+
+export interface CheckpointReport {
+  /** Wall-clock ms of the capture and of the switch to the new snapshot. */
+  startedAt: number;
+  finishedAt: number;
+  chunks: number;
+  bytes: number;
+  /** The synchronous capture of the state. */
+  captureMs: number;
+  /** Event-loop time spent on it in all (the file is written and synced off the event loop). */
+  busyMs: number;
+  /** The longest the event loop was held in one go: the capture, one turn of encoding, or the switch. */
+  longestPauseMs: number;
+  /** From capture to the switch. */
+  elapsedMs: number;
+}
+
+function* chunksOf(checkpoint: EngineCheckpoint): Generator<Uint8Array> {
+  for (let c = checkpoint.next(); c !== undefined; c = checkpoint.next()) yield c;
 }
 
 /**

@@ -127,6 +127,12 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX cap_messages_by_sent ON cap_messages (sent);
   `,
+  // Engine snapshots as chunks in a file per generation (snapshot-files.ts); the row
+  // names the complete one. A NULL generation is a JSON snapshot in \`state\`, as earlier
+  // versions wrote it.
+  `
+  ALTER TABLE engine_snapshot ADD COLUMN generation INTEGER;
+  `,
 ];
 
 export function openDatabase(dataDir: string, sync: 'normal' | 'full' = 'normal'): SqliteDatabase {

@@ -5,6 +5,7 @@
  * together with the input that caused it, so after a crash the file holds either the
  * step and its input or neither.
  */
+import { dirname } from 'node:path';
 import { versionOf, type Alert, type AlertChange, type AlertStatus, type Severity } from '../alerts/alert.js';
 import { capIdentifier } from '../cap/identifier.js';
 import type { Silence } from '../notifications/silences.js';
@@ -27,12 +28,14 @@ import type {
 } from '../ports.js';
 import type { SqliteDatabase } from './database.js';
 import { BucketMerger, rowsFromSegments, toSegments } from './kpi-segments.js';
+import { SnapshotFiles } from './snapshot-files.js';
 
 /** A dead letter keeps at most this much of the original record. */
 export const DEAD_LETTER_PAYLOAD_LIMIT = 64 * 1024;
 
 export interface Recovery {
-  snapshot: EngineSnapshot | null;
+  /** The engine's last checkpoint: its chunks in order, or the one JSON object of a data file from before chunks. */
+  snapshot: Uint8Array[] | EngineSnapshot | null;
   /** Log entries after the snapshot, oldest first. */
   log: Iterable<{ seq: number; entry: LogEntry }>;
 }
@@ -57,6 +60,13 @@ function decodeCursor(cursor: string): unknown[] | null {
 }
 
 export class InvalidCursorError extends Error {}
+
+/** A chunked engine snapshot being written (see EmbeddedStore.beginSnapshot). */
+export interface ChunkedSnapshot {
+  readonly generation: number;
+  /** The last input log entry whose effects the snapshot holds. */
+  readonly logSeq: number;
+}
 
 /**
  * A log entry as stored: JSON, except that NDJSON input is stored as a JSON header line
@@ -155,14 +165,19 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
   /** Wall clock stamping outbox rows (set by the service). */
   wallClock: () => number = () => 0;
 
+  /** Engine checkpoints, in files beside the database (see snapshot-files.ts). */
+  readonly snapshots: SnapshotFiles;
+
   constructor(readonly db: SqliteDatabase) {
+    this.snapshots = new SnapshotFiles(dirname(db.name));
     this.stmt = {
       appendLog: db.prepare('INSERT INTO input_log (entry) VALUES (?)'),
       readLog: db.prepare('SELECT seq, entry FROM input_log ORDER BY seq'),
-      readSnapshot: db.prepare('SELECT log_seq, state FROM engine_snapshot WHERE id = 1'),
+      readSnapshot: db.prepare('SELECT log_seq, state, generation FROM engine_snapshot WHERE id = 1'),
       writeSnapshot: db.prepare(
-        'INSERT INTO engine_snapshot (id, log_seq, taken_at, state) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET log_seq = excluded.log_seq, taken_at = excluded.taken_at, state = excluded.state',
+        'INSERT INTO engine_snapshot (id, log_seq, taken_at, state, generation) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET log_seq = excluded.log_seq, taken_at = excluded.taken_at, state = excluded.state, generation = excluded.generation',
       ),
+
       truncateLog: db.prepare('DELETE FROM input_log WHERE seq <= ?'),
       maxLogSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM input_log'),
       addSegment: db.prepare('INSERT INTO kpi_segments (family, bucket, partials) VALUES (?, ?, ?)'),
@@ -367,8 +382,12 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
    * numbers below it — filtering by it lost them on recovery.
    */
   recovery(): Recovery {
-    const row = this.stmt.readSnapshot.get() as { log_seq: number; state: string } | undefined;
-    const snapshot = row === undefined ? null : (JSON.parse(row.state) as EngineSnapshot);
+    const row = this.stmt.readSnapshot.get() as { log_seq: number; state: string; generation: number | null } | undefined;
+    let snapshot: Recovery['snapshot'] = null;
+    if (row !== undefined && row.generation !== null) snapshot = this.snapshots.read(row.generation);
+    else if (row !== undefined) snapshot = JSON.parse(row.state) as EngineSnapshot;
+    // Files of other generations were replaced, or never completed (a crash while writing).
+    this.snapshots.removeExcept([row?.generation ?? null]);
     const read = this.stmt.readLog;
     return {
       snapshot,
@@ -380,13 +399,54 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
     };
   }
 
-  /** Stores a snapshot of the engine after every logged input so far and drops that log. */
+  /**
+   * Stores a snapshot of the engine after every logged input so far, as one JSON text (the
+   * format before chunks, kept for tests and tools that write one), and drops that log.
+   */
   writeSnapshot(state: string, takenAt: number): void {
     this.db.transaction(() => {
       const { seq } = this.stmt.maxLogSeq.get() as { seq: number };
-      this.stmt.writeSnapshot.run(seq, takenAt, state);
+      this.stmt.writeSnapshot.run(seq, takenAt, state, null);
       this.stmt.truncateLog.run(seq);
     })();
+    this.snapshots.removeExcept([]);
+  }
+
+  /**
+   * Begins a snapshot of the engine as it is after every input logged so far: its chunks go
+   * into the file of a new generation (`snapshotFiles`), while more input may be logged, and
+   * `finishSnapshot`, once that file is synced, makes it the one recovery starts from. Until
+   * then the previous snapshot and the whole log after it stay as they were, so a crash at
+   * any point recovers.
+   */
+  beginSnapshot(): ChunkedSnapshot {
+    const { seq } = this.stmt.maxLogSeq.get() as { seq: number };
+    const generation = Math.max(this.currentGeneration() ?? 0, ...this.snapshots.generations()) + 1;
+    return { generation, logSeq: seq };
+  }
+
+  /**
+   * Switches recovery to a complete snapshot (its file synced) and drops the log it covers,
+   * in one transaction; then deletes the files of every other generation but `keep`.
+   */
+  finishSnapshot(snapshot: ChunkedSnapshot, takenAt: number, keep: number | null = null): void {
+    this.db.transaction(() => {
+      this.stmt.writeSnapshot.run(snapshot.logSeq, takenAt, '', snapshot.generation);
+      this.stmt.truncateLog.run(snapshot.logSeq);
+    })();
+    this.snapshots.removeExcept([snapshot.generation, keep]);
+  }
+
+  /** Writes a whole snapshot at once (start-up, shutdown) and switches to it. */
+  writeSnapshotChunks(chunks: Iterable<Uint8Array>, takenAt: number): void {
+    const snapshot = this.beginSnapshot();
+    this.snapshots.writeSync(snapshot.generation, chunks);
+    this.finishSnapshot(snapshot, takenAt);
+  }
+
+  private currentGeneration(): number | null {
+    const row = this.stmt.readSnapshot.get() as { generation: number | null } | undefined;
+    return row?.generation ?? null;
   }
 
   checkpoint(channel: string): string | undefined {

@@ -21,6 +21,8 @@ const FIGURES = [
   'alert_latency_ms_p99',
   'rss_mb_100k_entities',
   'alert_latency_ms_p99_light_load',
+  'checkpoint_stall_ms_max',
+  'dedup_mb_at_bound',
 ] as const;
 
 describe('npm run bench, on 5k events', () => {
@@ -33,6 +35,8 @@ describe('npm run bench, on 5k events', () => {
       crossings: 10,
       backgroundEps: 1000,
       entities: 3000,
+      dedupBoundMb: 4,
+      checkpointSeconds: 4,
     });
     const json = JSON.parse(JSON.stringify(results)) as Record<string, unknown>;
     for (const key of FIGURES) {
@@ -47,5 +51,9 @@ describe('npm run bench, on 5k events', () => {
     expect(Number.isNaN(Date.parse(results.date))).toBe(false);
     // The HTTP run is only counted once the server's engine accepted what the in-process one did.
     expect(results.details.http.accepted).toBe(results.details.inProcess.engine.accepted);
+    // The checkpoint figure is of requests that overlapped real checkpoints, of an index at its bound.
+    expect(results.details.checkpoint.checkpoints).toBeGreaterThan(0);
+    expect(results.details.checkpoint.requestsDuringCheckpoints).toBeGreaterThan(0);
+    expect(results.details.dedupBound.evictedKeys).toBeGreaterThan(0);
   }, 180_000);
 });

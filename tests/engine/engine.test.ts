@@ -220,6 +220,9 @@ describe('operators and the stream clock', () => {
       waterloggingPoints: 1,
       parkingLots: 1,
       dedupKeys: 3,
+      dedupBytes: expect.any(Number),
+      dedupEvictedKeys: 0,
+      lateBelowDedupFloor: 0,
       timers: 1,
     });
   });

@@ -4,7 +4,7 @@
  * running, never stopped — recovers the same engine state from snapshot + log replay,
  * and continuing on the recovered copy gives what the uninterrupted service gives.
  */
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DB_FILE, openDatabase } from '../../src/sqlite/database.js';
@@ -47,13 +47,14 @@ async function observable(ts: TestService) {
 const fixture = () => readFileSync(FIRE_FIXTURE, 'utf8').split('\n').filter((l) => l !== '');
 const timeOf = (line: string) => Date.parse((JSON.parse(line) as { time: string }).time);
 
-/** Copies the SQLite files of a running service, as a crash would leave them. */
+/** Copies the SQLite files of a running service, then its snapshot files, as a crash would leave them. */
 function copyDataDir(from: string): string {
   const to = tempDir('huitian-crash-');
   for (const suffix of ['', '-wal', '-shm']) {
     const file = join(from, `${DB_FILE}${suffix}`);
     if (existsSync(file)) copyFileSync(file, join(to, `${DB_FILE}${suffix}`));
   }
+  if (existsSync(join(from, 'snapshots'))) cpSync(join(from, 'snapshots'), join(to, 'snapshots'), { recursive: true });
   return to;
 }
 
@@ -162,6 +163,8 @@ describe('crash and recovery', () => {
     expect((await post(a.app, `/v1/alerts/${p2}/ack`, { body: { by: '张伟', note: '已派排水车' } })).status).toBe(200);
     expect((await postEvents(a.app, [waterlogging('bad', 470, 'P9', -1)])).status).toBe(400);
 
+    // Checkpoints are written over later event-loop turns: the crash comes after the last one.
+    while (a.service.pipeline.checkpointStats().inProgress) await new Promise((r) => setImmediate(r));
     const crashed = copyDataDir(a.dataDir);
     const atCrash = await observable(a);
     expect(atCrash.stats.pendingIncidents).toBeGreaterThan(0);

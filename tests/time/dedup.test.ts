@@ -1,7 +1,7 @@
 /** Duplicate detection by (source, id), with memory bounded by event time. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DedupIndex } from '../../src/time/dedup.js';
+import { DedupIndex, ENTRY_BYTES } from '../../src/time/dedup.js';
 import { runs } from '../helpers/property-runs.js';
 
 const T = 1_784_592_000_000; // a minute boundary
@@ -149,5 +149,69 @@ describe('DedupIndex', () => {
     plain.prune(T + 3 * MIN);
     expect(seeded.size).toBe(plain.size);
     expect(seeded.snapshot()).toEqual(plain.snapshot());
+  });
+});
+
+describe('DedupIndex size bound', () => {
+  const bytesOf = (id: string) => ENTRY_BYTES + 2 * id.length;
+
+  it('forgets the oldest minute first past its bound, raises the floor past it, and counts what it forgot', () => {
+    const id = (i: number) => `e-${String(i).padStart(4, '0')}`; // 6 characters: 76 bytes each
+    const d = new DedupIndex(60 * MIN, 0, 10 * bytesOf(id(0)));
+    for (let i = 0; i < 10; i++) d.add('/s', id(i), T + Math.floor(i / 4) * MIN); // minutes 0,0,0,0,1,1,1,1,2,2
+    expect([d.size, d.bytes, d.evicted, d.floor]).toEqual([10, 10 * bytesOf(id(0)), 0, Number.NEGATIVE_INFINITY]);
+    d.add('/s', id(10), T + 2 * MIN);
+    // Minute 0 went as a whole; events before minute 1 are refused from now on.
+    expect([d.size, d.evicted, d.floor]).toEqual([7, 4, T + MIN]);
+    expect(d.has('/s', id(0))).toBe(false);
+    expect(d.has('/s', id(4))).toBe(true);
+    expect(d.bytes).toBeLessThanOrEqual(10 * bytesOf(id(0)));
+    // A flood within one minute forgets every older minute, then that minute itself.
+    for (let i = 11; i < 30; i++) d.add('/s', id(i), T + 5 * MIN);
+    expect(d.floor).toBe(T + 6 * MIN);
+    expect(d.bytes).toBeLessThanOrEqual(10 * bytesOf(id(0)));
+    expect(d.evicted + d.size).toBe(30);
+  });
+
+  it('answers as a plain set would, minus the minutes its bound forgot, and its snapshot keeps floor and count', () => {
+    const op = fc.oneof(
+      { weight: 5, arbitrary: fc.record({ kind: fc.constant('event' as const), source: fc.constantFrom('/a', '/b'), id: fc.string({ maxLength: 6 }), minute: fc.nat(20) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('prune' as const), minute: fc.nat(40) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('restore' as const) }) },
+    );
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 100, maxLength: 1500 }), fc.integer({ min: 1, max: 60 }), (ops, entries) => {
+        const max = entries * (ENTRY_BYTES + 8);
+        let d = new DedupIndex(5 * MIN, 0, max);
+        const model = new Map<string, { minute: number; bytes: number }>();
+        let floor = Number.NEGATIVE_INFINITY;
+        let evicted = 0;
+        const modelBytes = () => [...model.values()].reduce((n, v) => n + v.bytes, 0);
+        for (const o of ops) {
+          if (o.kind === 'event') {
+            const key = DedupIndex.key(o.source, o.id);
+            expect(d.has(o.source, o.id)).toBe(model.has(key));
+            if (!model.has(key)) {
+              d.add(o.source, o.id, T + o.minute * MIN + 1_000);
+              model.set(key, { minute: T + o.minute * MIN, bytes: bytesOf(o.id) });
+              while (modelBytes() > max) {
+                const oldest = Math.min(...[...model.values()].map((v) => v.minute));
+                for (const [k, v] of model) if (v.minute === oldest) (model.delete(k), evicted++);
+                floor = Math.max(floor, oldest + MIN);
+              }
+            }
+          } else if (o.kind === 'prune') {
+            d.prune(T + o.minute * MIN);
+            for (const [k, v] of model) if (v.minute + MIN <= T + o.minute * MIN - 5 * MIN) model.delete(k);
+          } else {
+            const copy = new DedupIndex(5 * MIN, 0, max);
+            copy.restore(JSON.parse(JSON.stringify(d.snapshot())));
+            d = copy;
+          }
+          expect([d.size, d.bytes, d.floor, d.evicted]).toEqual([model.size, modelBytes(), floor, evicted]);
+        }
+      }),
+      { numRuns: runs(60) },
+    );
   });
 });
