@@ -1,5 +1,7 @@
 # huitian-brain service image (used by docker-compose.yml).
-FROM node:20-bookworm-slim AS build
+# Node.js 24, the current LTS line (Node 20 reached end of life in April 2026); CI runs the
+# unit tests on it (scripts/ci/node24.sh) as well as on the machine's Node 20.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 compiles when no prebuilt binary matches.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
@@ -8,7 +10,7 @@ COPY src ./src
 COPY bin ./bin
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production HUITIAN_DATA_DIR=/data HUITIAN_HOST=0.0.0.0
 COPY --from=build /app/node_modules ./node_modules
@@ -16,6 +18,10 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY demo ./demo
+# The data directory belongs to the user the service runs as. A named volume mounted on
+# /data (docker-compose.yml) starts as a copy of it, owner included; without this it was
+# root's, and the service could not create its store.
+RUN mkdir -p /data && chown node:node /data
 VOLUME /data
 EXPOSE 8080
 USER node
