@@ -12,6 +12,7 @@ import { rulesConfigSchema, type RulesConfig } from './alerts/rules-config.js';
 import { DEFAULT_MAX_FUTURE_MS } from './engine/engine.js';
 import { HuitianError } from './errors.js';
 import { notificationsConfigSchema, type NotificationsConfig } from './notifications/notifications-config.js';
+import { DEFAULT_TIME_ZONE, isTimeZone } from './time/time-zone.js';
 
 export const ROLES = ['viewer', 'operator', 'ingest', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -81,9 +82,16 @@ export const CONFIG_FIELDS = {
     env: 'HUITIAN_TOKENS',
     flag: '--tokens',
     description:
-      'Comma-separated `role:token` pairs (roles: viewer, operator, ingest, admin); each token at least 8 characters, without whitespace, used once. Empty: auth off, loopback only.',
+      'Comma-separated `role:name:token` (or `role:token`) entries; roles viewer, operator, ingest, admin; each token at least 8 characters, without whitespace, used once. The name is who acknowledges or resolves with it (default: the role). Empty: auth off, loopback only.',
     default: '',
     schema: z.string(),
+  },
+  timeZone: {
+    env: 'HUITIAN_TIMEZONE',
+    flag: '--timezone',
+    description: 'IANA time zone the API, alert texts, the CLI and the console write times in (RFC 3339 with its offset); query parameters accept any offset.',
+    default: DEFAULT_TIME_ZONE,
+    schema: z.string().refine(isTimeZone, { message: 'must be an IANA time zone name, e.g. Asia/Shanghai or UTC' }),
   },
   logLevel: {
     env: 'HUITIAN_LOG_LEVEL',
@@ -253,36 +261,57 @@ export type ServiceConfig = Readonly<{ [K in keyof Fields]: z.output<Fields[K]['
   /** Routes, receivers, escalation and CAP (config file key `notifications`; README "Alert delivery"). */
   readonly notifications: NotificationsConfig;
   readonly tokenRoles: ReadonlyMap<string, Role>;
+  /** Who each token is: its role and name (`role:name:token`; the role when unnamed). */
+  readonly tokenIdentities: ReadonlyMap<string, TokenIdentity>;
   /** Where the configuration came from, for the start-up log. */
   readonly configFile: string | null;
 };
 
 export type ConfigOverrides = Partial<Record<keyof Fields, unknown>>;
 
+export interface TokenIdentity {
+  role: Role;
+  name: string;
+}
+
 /** Shorter tokens are refused: a bearer token is a password, and 8 characters is the least worth guessing at. */
 export const MIN_TOKEN_LENGTH = 8;
+const MAX_NAME_LENGTH = 64;
 
 /**
- * Parses `role:token` pairs. Tokens are compared in constant time elsewhere; here we
- * only refuse what would make auth ambiguous or weak.
+ * Parses `role:name:token` and `role:token` entries. Tokens are compared in constant time
+ * elsewhere; here we only refuse what would make auth ambiguous or weak. With three
+ * parts the token is everything after the second colon, so a named token may hold
+ * colons; an unnamed one may not (its second colon would start the token).
  */
-export function parseTokens(text: string): { roles: Map<string, Role>; problems: string[] } {
+export function parseTokens(text: string): { roles: Map<string, Role>; identities: Map<string, TokenIdentity>; problems: string[] } {
   const roles = new Map<string, Role>();
+  const identities = new Map<string, TokenIdentity>();
   const problems: string[] = [];
   for (const raw of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
     const i = raw.indexOf(':');
     const role = (i < 0 ? raw : raw.slice(0, i)).trim();
+    const rest = i < 0 ? '' : raw.slice(i + 1);
+    const j = rest.indexOf(':');
+    const named = j >= 0;
+    const name = named ? rest.slice(0, j).trim() : role;
     // `viewer: abc…` means the token `abc…`; a bearer token cannot carry whitespace, so
     // one that kept it could never be presented.
-    const token = i < 0 ? '' : raw.slice(i + 1).trim();
+    const token = (named ? rest.slice(j + 1) : rest).trim();
+    const who = named ? `the ${role} token of "${name}"` : `the ${role} token`;
     if (!(ROLES as readonly string[]).includes(role)) problems.push(`unknown role "${role}" (roles: ${ROLES.join(', ')})`);
+    else if (named && name === '') problems.push(`the ${role} entry has an empty name; write ${role}:<name>:<token> or ${role}:<token>`);
+    else if (name.length > MAX_NAME_LENGTH) problems.push(`the ${role} token name "${name.slice(0, 20)}…" is longer than ${MAX_NAME_LENGTH} characters`);
     else if (token === '') problems.push(`the ${role} entry has no token: write ${role}:<token>, the token at least ${MIN_TOKEN_LENGTH} characters`);
-    else if (token.length < MIN_TOKEN_LENGTH) problems.push(`the ${role} token has ${token.length} characters; a token needs at least ${MIN_TOKEN_LENGTH}`);
-    else if (/\s/.test(token)) problems.push(`the ${role} token contains whitespace, which a bearer token cannot carry`);
+    else if (token.length < MIN_TOKEN_LENGTH) problems.push(`${who} has ${token.length} characters; a token needs at least ${MIN_TOKEN_LENGTH}`);
+    else if (/\s/.test(token)) problems.push(`${who} contains whitespace, which a bearer token cannot carry`);
     else if (roles.has(token)) problems.push(`a token is given twice`);
-    else roles.set(token, role as Role);
+    else {
+      roles.set(token, role as Role);
+      identities.set(token, { role: role as Role, name });
+    }
   }
-  return { roles, problems };
+  return { roles, identities, problems };
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -355,7 +384,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: C
   if (problems.length > 0) {
     throw new HuitianError('CONFIG_INVALID', { details: problems.join('\n  - ') }, { details: problems });
   }
-  return Object.freeze({ ...out, rules: rules.data!, notifications: notifications.data!, tokenRoles: tokens.roles, configFile }) as unknown as ServiceConfig;
+  return Object.freeze({ ...out, rules: rules.data!, notifications: notifications.data!, tokenRoles: tokens.roles, tokenIdentities: tokens.identities, configFile }) as unknown as ServiceConfig;
 }
 
 /** The README configuration table, generated from CONFIG_FIELDS. */

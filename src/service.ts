@@ -71,6 +71,7 @@ export function engineConfigOf(config: ServiceConfig): EngineConfig {
     idleTimeoutMs: config.idleTimeoutS * 1000,
     fireClockStart: config.fireClockStart,
     rules: config.rules,
+    timeZone: config.timeZone,
     maxFutureMs: config.maxFutureS * 1000,
     dedupMaxBytes: config.dedupMaxMb * 1024 * 1024,
     dedupHashSeed: randomInt(0x7fffffff),
@@ -140,7 +141,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
     kpiSink: influx,
     onFatal: options.onFatal,
     notifications,
-    planner: new DeliveryPlanner(notifications, renderCap),
+    planner: new DeliveryPlanner(notifications, renderCap, config.timeZone),
     onDeliveries: () => worker.wake(),
   });
   pipelineRef = pipeline;
@@ -152,7 +153,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
   const connectTransports = async () => {
     if (config.kafkaBrokers.length > 0) {
       const kafka = createKafka(config.kafkaBrokers, `huitian-brain-${config.instanceId}`, logger);
-      const publisher = await KafkaPublisher.connect(kafka, config.dlqTopic, config.kafkaAlertsTopic === '' ? null : config.kafkaAlertsTopic);
+      const publisher = await KafkaPublisher.connect(kafka, config.dlqTopic, config.kafkaAlertsTopic === '' ? null : config.kafkaAlertsTopic, config.timeZone);
       pipeline.addForwarder(publisher);
       kafkaProducer = publisher.producer;
       if (config.kafkaAlertsTopic !== '') pipeline.addAnnouncer(publisher);
@@ -162,7 +163,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
     if (config.natsUrl.length > 0) {
       const nc: NatsConnection = await connectNats(config.natsUrl, `huitian-brain-${config.instanceId}`);
       natsConnection = nc;
-      const publisher = new NatsPublisher(nc, config.dlqTopic);
+      const publisher = new NatsPublisher(nc, config.dlqTopic, config.timeZone);
       pipeline.addAnnouncer(publisher);
       pipeline.addForwarder(publisher);
       if (config.natsConsume) sources.push(new NatsSource({ nc, stream: config.natsStream, durable: config.natsConsumer, pipeline, logger }));

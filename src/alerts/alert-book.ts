@@ -192,8 +192,11 @@ export class AlertBook {
     this.finish(alert, at, by, note, value);
   }
 
-  /** `until`: the acknowledgement lapses then (event time), unless the alert is resolved first. */
-  acknowledge(id: string, at: number, by: string, note?: string, until?: number): Alert | TransitionRefusal {
+  /**
+   * An operator acknowledges: `at` is the stream's event-time clock, `wallClockAt` the wall
+   * clock. `until`: the acknowledgement lapses then (event time), unless the alert is resolved first.
+   */
+  acknowledge(id: string, at: number, by: string, note?: string, until?: number, wallClockAt?: number): Alert | TransitionRefusal {
     const alert = this.byId.get(id);
     if (alert === undefined) return 'not_active';
     this.lapseIfDue(alert, at);
@@ -205,17 +208,18 @@ export class AlertBook {
     const entry: AlertHistoryEntry = { at, action: 'acknowledged', severity: alert.severity, by };
     if (note !== undefined) entry.note = note;
     if (until !== undefined) entry.until = until;
+    if (wallClockAt !== undefined) entry.wallClockAt = wallClockAt;
     alert.history.push(entry);
     const copy = cloneAlert(alert);
     this.emit({ action: 'acknowledged', alert: copy });
     return copy;
   }
 
-  resolveManually(id: string, at: number, by: string, note?: string): Alert | TransitionRefusal {
+  resolveManually(id: string, at: number, by: string, note?: string, wallClockAt?: number): Alert | TransitionRefusal {
     const alert = this.byId.get(id);
     if (alert === undefined) return 'not_active';
     this.lapseIfDue(alert, at);
-    return this.finish(alert, at, by, note, null);
+    return this.finish(alert, at, by, note, null, wallClockAt);
   }
 
   /** The watermark passed an acknowledgement's `until` (an engine timer). */
@@ -256,7 +260,7 @@ export class AlertBook {
     return copy;
   }
 
-  private finish(alert: Alert, at: number, by: string, note: string | undefined, value: number | null): Alert {
+  private finish(alert: Alert, at: number, by: string, note: string | undefined, value: number | null, wallClockAt?: number): Alert {
     alert.status = 'resolved';
     alert.resolvedAt = Math.max(at, alert.openedAt);
     alert.updatedAt = Math.max(alert.updatedAt, alert.resolvedAt);
@@ -266,6 +270,7 @@ export class AlertBook {
       entry.value = value;
       alert.value = value;
     }
+    if (wallClockAt !== undefined) entry.wallClockAt = wallClockAt;
     // Nobody saw it: marked for the shift report, in the same change as the resolve.
     if (alert.acknowledgedAt === null) alert.history.push({ at: alert.resolvedAt, action: 'unacknowledged', severity: alert.severity, by: 'engine' });
     alert.history.push(entry);

@@ -4,7 +4,7 @@
  * Severity uses China's four warning colours (《国家突发公共事件总体应急预案》: blue IV,
  * yellow III, orange II, red I), mapped onto CAP 1.2 severities for systems that speak CAP.
  */
-import { formatRfc3339 } from '../events/event-time.js';
+import { formatInZone } from '../time/time-zone.js';
 
 export const SEVERITIES = ['blue', 'yellow', 'orange', 'red'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -71,6 +71,11 @@ export interface AlertHistoryEntry {
   route?: string;
   /** acknowledged: the acknowledgement lapses at this event time (epoch ms). */
   until?: number;
+  /**
+   * An operator's action: the wall-clock time it was done, epoch ms, beside `at` (the
+   * stream's event-time clock, which a replay or a lagging source holds back).
+   */
+  wallClockAt?: number;
 }
 
 /** Internal form: times are epoch ms. `toPublicAlert` gives the API form. */
@@ -128,7 +133,7 @@ export interface PublicAlert
   acknowledgedUntil: string | null;
   silencedBy: string | null;
   location: { lat: number; lon: number } | null;
-  history: Array<Omit<AlertHistoryEntry, 'at' | 'until'> & { at: string; until?: string }>;
+  history: Array<Omit<AlertHistoryEntry, 'at' | 'until' | 'wallClockAt'> & { at: string; until?: string; wallClockAt?: string }>;
 }
 
 /** An alert's version: the number of changes it has had, one history entry each. */
@@ -136,26 +141,30 @@ export function versionOf(a: Alert): number {
   return a.history.length;
 }
 
-export function toPublicAlert(a: Alert): PublicAlert {
-  const time = (t: number | null | undefined) => (t === null || t === undefined ? null : formatRfc3339(t));
+/** The API form: times as RFC 3339 with the offset of `zone` (HUITIAN_TIMEZONE). */
+export function toPublicAlert(a: Alert, zone: string): PublicAlert {
+  const time = (t: number | null | undefined) => (t === null || t === undefined ? null : formatInZone(t, zone));
   return {
     ...a,
     capSeverity: CAP_SEVERITY[a.severity],
     level: SEVERITY_LEVEL[a.severity],
     version: versionOf(a),
-    openedAt: formatRfc3339(a.openedAt),
-    updatedAt: formatRfc3339(a.updatedAt),
+    openedAt: formatInZone(a.openedAt, zone),
+    updatedAt: formatInZone(a.updatedAt, zone),
     acknowledgedAt: time(a.acknowledgedAt),
     resolvedAt: time(a.resolvedAt),
     // Absent until a later reading beats the opening one.
     peakValue: a.peakValue ?? a.history[0]?.value ?? a.value,
-    peakAt: a.peakAt === undefined || a.peakAt === null ? ((a.history[0]?.value ?? a.value) === null ? null : formatRfc3339(a.openedAt)) : time(a.peakAt),
+    peakAt: a.peakAt === undefined || a.peakAt === null ? ((a.history[0]?.value ?? a.value) === null ? null : formatInZone(a.openedAt, zone)) : time(a.peakAt),
     acknowledgedUntil: time(a.acknowledgedUntil),
     silencedBy: a.silencedBy ?? null,
     location: a.location ?? null,
     history: a.history.map((h) => {
-      const { until, ...rest } = h;
-      return until === undefined ? { ...rest, at: formatRfc3339(h.at) } : { ...rest, at: formatRfc3339(h.at), until: formatRfc3339(until) };
+      const { until, wallClockAt, ...rest } = h;
+      const entry: PublicAlert['history'][number] = { ...rest, at: formatInZone(h.at, zone) };
+      if (until !== undefined) entry.until = formatInZone(until, zone);
+      if (wallClockAt !== undefined) entry.wallClockAt = formatInZone(wallClockAt, zone);
+      return entry;
     }),
   };
 }

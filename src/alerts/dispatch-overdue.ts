@@ -4,7 +4,7 @@
  * tracker of the fire-response KPI when it decides "missed" with no arrival at all;
  * resolved as soon as a unit arrives or the incident is closed.
  */
-import { formatRfc3339 } from '../events/event-time.js';
+import { formatLocalDateTime, zoneLabel } from '../time/time-zone.js';
 import type { IncidentCategory } from '../events/schemas.js';
 import type { AlertBook } from './alert-book.js';
 import type { FireClockStart } from '../engine/step-context.js';
@@ -29,9 +29,11 @@ export interface OverdueIncident {
   limitSeconds: number;
 }
 
-export function raiseDispatchOverdue(alerts: AlertBook, i: OverdueIncident): void {
+/** `zone`: the texts give the clock start in local time (HUITIAN_TIMEZONE). */
+export function raiseDispatchOverdue(alerts: AlertBook, i: OverdueIncident, zone: string): void {
   const since = i.clockStartKind === 'dispatched' ? '出动指令' : '接警';
   const sinceEn = i.clockStartKind === 'dispatched' ? 'the dispatch order' : 'the call';
+  const local = formatLocalDateTime(i.clockStart, zone);
   alerts.raise({
     rule: DISPATCH_OVERDUE_RULE,
     category: 'dispatch',
@@ -44,8 +46,8 @@ export function raiseDispatchOverdue(alerts: AlertBook, i: OverdueIncident): voi
     by: 'watermark',
     title: `响应超时：${CATEGORY_ZH[i.category]}警情 ${i.incidentId}（${i.district}）`,
     titleEn: `Response overdue: ${i.category} incident ${i.incidentId} (${i.district})`,
-    message: `警情 ${i.incidentId} 自${since}（${formatRfc3339(i.clockStart)}）起 ${i.limitSeconds} 秒内无救援力量到场，责任站：${i.station}。`,
-    messageEn: `No unit reached incident ${i.incidentId} within ${i.limitSeconds} s of ${sinceEn} (${formatRfc3339(i.clockStart)}); station: ${i.station}.`,
+    message: `警情 ${i.incidentId} 自${since}（${zoneLabel(zone, i.clockStart, 'zh')} ${local}）起 ${i.limitSeconds} 秒内无救援力量到场，责任站：${i.station}。`,
+    messageEn: `No unit reached incident ${i.incidentId} within ${i.limitSeconds} s of ${sinceEn} (${local} ${zoneLabel(zone, i.clockStart, 'en')}); station: ${i.station}.`,
   });
 }
 

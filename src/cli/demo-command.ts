@@ -18,11 +18,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatRfc3339 } from '../events/event-time.js';
 import type { Service } from '../service.js';
 import { DB_FILE } from '../sqlite/database.js';
 import { HttpReplayTarget } from '../replay/http-target.js';
 import { replay } from '../replay/replay.js';
+import { formatInZone, startOfLocalDay } from '../time/time-zone.js';
 import { describeProgress, ProgressLine } from './progress.js';
 import { addConfigOptions, startService } from './serve-command.js';
 
@@ -73,11 +73,12 @@ export function registerDemo(program: Command): void {
       const base = address.replace('://[::1]', '://localhost');
       let token: string | undefined;
       for (const [t, role] of service.config.tokenRoles) if (role === 'admin' || role === 'ingest') token ??= t;
-      out.write(`\n回天城市大脑 · huitian-brain demo\nservice: ${base}  (data: ${dataDir})\n`);
+      const zone = service.config.timeZone;
+      out.write(`\n回天城市大脑 · huitian-brain demo\nconsole: ${base}/console/\nservice: ${base}  (data: ${dataDir})\n`);
       const state = storeState(service, sha256);
       if (state.kind === 'demo') {
         out.write(
-          `the demo scenario is already loaded in ${dataDir} (since ${state.loadedAt}): keeping it as it is, with the alerts you acknowledged.\n` +
+          `the demo scenario is already loaded in ${dataDir} (since ${formatInZone(Date.parse(state.loadedAt), zone)}): keeping it as it is, with the alerts you acknowledged.\n` +
             'To start over: npm run demo -- --fresh (deletes the store first)\n\n',
         );
       } else {
@@ -86,7 +87,7 @@ export function registerDemo(program: Command): void {
             ? `loading the demo scenario into a new store in ${dataDir} …\n`
             : `${dataDir} already holds other data (${state.events.toLocaleString('en-US')} events): adding the demo scenario to it, deleting nothing (--fresh deletes it first) …\n`,
         );
-        const progress = new ProgressLine();
+        const progress = new ProgressLine(zone);
         const result = await replay({
           file: DEMO_FILE,
           target: new HttpReplayTarget({ baseUrl: base, token }),
@@ -101,20 +102,23 @@ export function registerDemo(program: Command): void {
           deadLetters: [],
           checkpoints: [[DEMO_MARKER, JSON.stringify({ sha256, loadedAt: new Date().toISOString() } satisfies DemoMarker)]],
         });
-        out.write(`${describeProgress(result)}\n\n`);
+        out.write(`${describeProgress(result, zone)}\n\n`);
       }
       const stats = service.pipeline.engine.stats();
       const active = service.store.listAlerts({ status: 'active', limit: 500 }).items;
       const bySeverity = new Map<string, number>();
       for (const a of active) bySeverity.set(a.severity, (bySeverity.get(a.severity) ?? 0) + 1);
-      const from = stats.maxEventTime === null ? null : formatRfc3339(Math.floor(stats.maxEventTime / 86_400_000) * 86_400_000 - 86_400_000);
-      const to = stats.maxEventTime === null ? null : formatRfc3339(Math.ceil(stats.maxEventTime / 86_400_000) * 86_400_000);
+      // The local calendar day of the newest event and the day before, as an operator would ask.
+      const today = stats.maxEventTime === null ? null : startOfLocalDay(stats.maxEventTime, zone);
+      const from = today === null ? null : formatInZone(startOfLocalDay(today - 1, zone), zone);
+      const to = today === null ? null : formatInZone(startOfLocalDay(today + 36 * 3_600_000, zone), zone);
       const range = from === null ? '' : `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to!)}&`;
       out.write(
         [
           `active alerts: ${active.length} (${[...bySeverity].map(([s, n]) => `${n} ${s}`).join(', ') || 'none'})`,
           '',
           'where to look:',
+          `  operations console             ${base}/console/`,
           `  alerts (open + acknowledged)   curl '${base}/v1/alerts?status=active'`,
           `  live alert stream (SSE)        curl -N '${base}/v1/alerts/stream?lastEventId=0'`,
           `  KPI catalogue                  curl '${base}/v1/kpis'`,

@@ -1,6 +1,7 @@
 /** `huitian replay FILE.ndjson --to URL [--speed 60|max] [--token T]` */
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
+import { DEFAULT_TIME_ZONE, isTimeZone } from '../time/time-zone.js';
 import { HttpReplayTarget } from '../replay/http-target.js';
 import { replay } from '../replay/replay.js';
 import type { ReplayTarget } from '../replay/replay-target.js';
@@ -46,14 +47,20 @@ export function registerReplay(program: Command): void {
     .option('--to <url>', 'http://host:port (the API), kafka://host:port or nats://host:port', 'http://127.0.0.1:8080')
     .option('--speed <factor>', 'event-time seconds per wall second, or "max"', parseSpeed, Number.POSITIVE_INFINITY)
     .option('--token <token>', 'bearer token with the ingest role (HTTP) [HUITIAN_TOKEN]')
+    .option('--timezone <zone>', 'IANA time zone of the times printed [HUITIAN_TIMEZONE]', (v) => {
+      if (!isTimeZone(v)) throw new InvalidArgumentError('must be an IANA time zone name, e.g. Asia/Shanghai or UTC');
+      return v;
+    })
     .option('--batch-size <n>', 'events per request', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new InvalidArgumentError('must be an integer from 1 to 100000');
       return n;
     }, 1000)
-    .action(async (file: string, opts: { to: string; speed: number; token?: string; batchSize: number }, cmd: Command) => {
+    .action(async (file: string, opts: { to: string; speed: number; token?: string; timezone?: string; batchSize: number }, cmd: Command) => {
       if (!existsSync(file)) cmd.error(`huitian replay: no such file: ${file}`, { exitCode: 2 });
-      const progressLine = new ProgressLine();
+      const zone = opts.timezone ?? process.env.HUITIAN_TIMEZONE ?? DEFAULT_TIME_ZONE;
+      if (!isTimeZone(zone)) cmd.error(`huitian replay: HUITIAN_TIMEZONE=${zone} is not an IANA time zone name (e.g. Asia/Shanghai or UTC)`, { exitCode: 2 });
+      const progressLine = new ProgressLine(zone);
       const target = await targetFor(opts.to, opts.token ?? process.env.HUITIAN_TOKEN, (ms, why) =>
         process.stderr.write(`\nhuitian replay: ${why}; waiting ${Math.round(ms / 100) / 10} s\n`),
       );
@@ -61,7 +68,7 @@ export function registerReplay(program: Command): void {
         const result = await replay({ file, target, speed: opts.speed, batchSize: opts.batchSize, onProgress: (p) => progressLine.update(p, target.reportsOutcomes === true) });
         progressLine.done();
         process.stderr.write(
-          `replayed ${file} to ${target.description} in ${(result.elapsedMs / 1000).toFixed(1)} s\n${describeProgress(result, target.reportsOutcomes === true)}\n`,
+          `replayed ${file} to ${target.description} in ${(result.elapsedMs / 1000).toFixed(1)} s\n${describeProgress(result, zone, target.reportsOutcomes === true)}\n`,
         );
       } finally {
         await target.close();

@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import { toPublicAlert } from '../alerts/alert.js';
 import type { Notification } from '../notifications/stage.js';
 import type { NotificationsConfig } from '../notifications/notifications-config.js';
-import { formatRfc3339 } from '../events/event-time.js';
 import type { OutboxDelivery } from '../ports.js';
+import { formatInZone } from '../time/time-zone.js';
 import type { Alert } from '../alerts/alert.js';
 
 export type CapRenderer = (alert: Alert) => string;
@@ -22,6 +22,8 @@ export class DeliveryPlanner {
   constructor(
     private readonly config: NotificationsConfig,
     private readonly renderCap: CapRenderer,
+    /** Zone of the times written (HUITIAN_TIMEZONE), as in the API. */
+    private readonly zone: string,
   ) {}
 
   plan(n: Notification): OutboxDelivery[] {
@@ -55,10 +57,10 @@ export class DeliveryPlanner {
         reason: n.reason,
         route: n.route,
         receiver,
-        at: formatRfc3339(n.at),
+        at: formatInZone(n.at, this.zone),
         groupKey: n.groupKey,
         count: n.items.length,
-        alerts: n.items.map((i) => ({ action: i.action, actions: i.actions, version: i.version, alert: toPublicAlert(i.alert) })),
+        alerts: n.items.map((i) => ({ action: i.action, actions: i.actions, version: i.version, alert: toPublicAlert(i.alert, this.zone) })),
       };
       out.push({
         deliveryId,

@@ -29,6 +29,7 @@ import { BUCKET_MS, bucketOf, PartialBuffer, UNKNOWN, type PartialDelta } from '
 import { UtilityAlarmsGauge } from '../kpis/utility-alarms.js';
 import { WaterloggingGauge } from '../kpis/waterlogging.js';
 import { DedupIndex, type DedupSnapshot } from '../time/dedup.js';
+import { DEFAULT_TIME_ZONE } from '../time/time-zone.js';
 import { TimerQueue } from '../time/timer-queue.js';
 import { WatermarkTracker, type TimeMode } from '../time/watermark.js';
 import { decodeCheckpoint, encodeCheckpoint, type DecodedCheckpoint, type EngineCheckpoint } from './snapshot-chunks.js';
@@ -49,6 +50,8 @@ export interface EngineConfig {
   dedupMaxBytes: number;
   fireClockStart: FireClockStart;
   rules: RulesConfig;
+  /** IANA zone of the times written into alert texts (HUITIAN_TIMEZONE); nothing computed depends on it. */
+  timeZone: string;
   /**
    * An event stamped more than this far ahead is refused as `future`: in live mode ahead of
    * the wall clock; in replay mode, which has no clock, ahead of the newest event time of
@@ -90,6 +93,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   dedupMaxBytes: 256 * 1024 * 1024,
   fireClockStart: 'dispatched',
   rules: DEFAULT_RULES,
+  timeZone: DEFAULT_TIME_ZONE,
   maxGapMinutes: 7 * 24 * 60,
   maxFutureMs: DEFAULT_MAX_FUTURE_MS.live,
 };
@@ -194,6 +198,7 @@ export class Engine {
       rules: config.rules,
       mode: config.timeMode,
       fireClockStart: config.fireClockStart,
+      timeZone: config.timeZone,
       get watermark() {
         return engine.watermarks.watermark;
       },
@@ -304,13 +309,14 @@ export class Engine {
 
   /**
    * `until` (event time, epoch ms): the acknowledgement lapses then and the alert is open
-   * again, unless it is resolved first (alerta's ack timeout).
+   * again, unless it is resolved first (alerta's ack timeout). Stamped with the event-time
+   * clock and with the wall time `now` it was done.
    */
   acknowledge(alertId: string, by: string, note: string | undefined, now: number, until?: number): AlertOperation {
     const at = this.clock(now);
     const before = this.alerts.get(alertId);
     const firstAck = before !== undefined && before.acknowledgedAt === null;
-    const result = this.alerts.acknowledge(alertId, at, by, note, until);
+    const result = this.alerts.acknowledge(alertId, at, by, note, until, now);
     if (typeof result === 'string') return { ok: false, refusal: result };
     if (firstAck) recordAcknowledgement(this.partials, result, at);
     if (until !== undefined) this.timers.schedule(until, ACK_UNTIL_TIMER, alertId);
@@ -331,7 +337,7 @@ export class Engine {
   }
 
   resolve(alertId: string, by: string, note: string | undefined, now: number): AlertOperation {
-    const result = this.alerts.resolveManually(alertId, this.clock(now), by, note);
+    const result = this.alerts.resolveManually(alertId, this.clock(now), by, note, now);
     if (typeof result === 'string') return { ok: false, refusal: result };
     return { ok: true, alert: result, step: this.flush([]) };
   }

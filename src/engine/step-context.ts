@@ -18,6 +18,8 @@ export interface StepContext {
   readonly rules: RulesConfig;
   readonly mode: TimeMode;
   readonly fireClockStart: FireClockStart;
+  /** Zone of the times written into alert texts (HUITIAN_TIMEZONE). */
+  readonly timeZone: string;
   /** The current watermark, epoch ms (-Infinity before the first event). */
   readonly watermark: number;
 }

@@ -51,8 +51,8 @@ export class AlertStreamHub implements AlertAnnouncer {
   }
 }
 
-export function formatSse(e: CommittedAlertEvent): string {
-  return `id: ${e.seq}\nevent: alert\ndata: ${JSON.stringify({ action: e.action, alert: toPublicAlert(e.alert) })}\n\n`;
+export function formatSse(e: CommittedAlertEvent, zone: string): string {
+  return `id: ${e.seq}\nevent: alert\ndata: ${JSON.stringify({ action: e.action, alert: toPublicAlert(e.alert, zone) })}\n\n`;
 }
 
 /** The list's filters, applied to each transition's alert (the stream has no `status`: a screen of active alerts needs the resolutions). */
@@ -65,7 +65,8 @@ export function matchesFilter(a: Alert, f: AlertStreamFilter): boolean {
   );
 }
 
-export function streamAlerts(hub: AlertStreamHub, store: AlertReader, request: FastifyRequest, reply: FastifyReply, filter: AlertStreamFilter = {}): void {
+/** `zone`: the zone the alerts' times are written in (HUITIAN_TIMEZONE). */
+export function streamAlerts(hub: AlertStreamHub, store: AlertReader, request: FastifyRequest, reply: FastifyReply, zone: string, filter: AlertStreamFilter = {}): void {
   const header = request.headers['last-event-id'];
   const query = (request.query as { lastEventId?: string }).lastEventId;
   const resumeText = (Array.isArray(header) ? header[0] : header) ?? query;
@@ -91,7 +92,7 @@ export function streamAlerts(hub: AlertStreamHub, store: AlertReader, request: F
     if (e.seq <= lastSent) return;
     lastSent = e.seq;
     // A filtered-out transition still moves the resume point, so Last-Event-ID stays exact.
-    if (matchesFilter(e.alert, filter)) res.write(formatSse(e));
+    if (matchesFilter(e.alert, filter)) res.write(formatSse(e, zone));
   };
   // Subscribe before reading the backlog so nothing committed in between is missed.
   const unsubscribe = hub.subscribe((events) => {

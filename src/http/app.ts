@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { TokenIdentity } from '../config.js';
 import { hasBinaryModeHeaders } from '../events/binary-mode.js';
 import { eventComponents } from '../events/json-schemas.js';
 import { HuitianError } from '../errors.js';
@@ -25,6 +26,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** What a route does, for authorisation; `probe` routes stay open. */
     action?: Action | 'probe';
+  }
+  interface FastifyRequest {
+    /** Who presented the request's token; null with auth off or on open routes. */
+    caller: TokenIdentity | null;
   }
 }
 
@@ -89,7 +94,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transformObject: openApiTransformObject(eventComponents()),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  const verifier = new TokenVerifier(deps.config.tokenRoles);
+  const verifier = new TokenVerifier(deps.config.tokenIdentities);
+  app.decorateRequest('caller', null);
   await app.register(rateLimit, {
     global: false,
     // A client is its token only when the token is a configured one: keying by any
@@ -112,9 +118,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       bearerToken(request.headers.authorization) ??
       // EventSource cannot send headers, so the alert stream also takes ?access_token=.
       (request.routeOptions.url === '/v1/alerts/stream' ? (request.query as { access_token?: string }).access_token : undefined);
-    const role = presented === undefined ? undefined : verifier.roleOf(presented);
-    if (role === undefined) throw new HuitianError('UNAUTHORIZED');
-    if (!mayPerform(role, action)) throw new HuitianError('FORBIDDEN', { role, action, needed: ROLE_FOR[action] });
+    const caller = presented === undefined ? undefined : verifier.identify(presented);
+    if (caller === undefined) throw new HuitianError('UNAUTHORIZED');
+    if (!mayPerform(caller.role, action)) throw new HuitianError('FORBIDDEN', { role: caller.role, action, needed: ROLE_FOR[action] });
+    request.caller = caller;
   });
 
   app.addHook('onResponse', async (request, reply) => {

@@ -6,7 +6,7 @@
  * the time taken does not reveal which one nearly matched.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Role } from '../config.js';
+import type { Role, TokenIdentity } from '../config.js';
 
 export type Action = 'read' | 'operate' | 'ingest';
 
@@ -25,22 +25,27 @@ export function mayPerform(role: Role, action: Action): boolean {
 }
 
 export class TokenVerifier {
-  private readonly entries: Array<{ digest: Buffer; role: Role }>;
+  private readonly entries: Array<{ digest: Buffer; identity: TokenIdentity }>;
 
-  constructor(tokens: ReadonlyMap<string, Role>) {
-    this.entries = [...tokens].map(([token, role]) => ({ digest: digest(token), role }));
+  constructor(tokens: ReadonlyMap<string, TokenIdentity>) {
+    this.entries = [...tokens].map(([token, identity]) => ({ digest: digest(token), identity }));
   }
 
   get enabled(): boolean {
     return this.entries.length > 0;
   }
 
+  /** Who a presented token is (role and name), or undefined. */
+  identify(presented: string): TokenIdentity | undefined {
+    const d = digest(presented);
+    let found: TokenIdentity | undefined;
+    for (const e of this.entries) if (timingSafeEqual(d, e.digest) && found === undefined) found = e.identity;
+    return found;
+  }
+
   /** The role of a presented token, or undefined. */
   roleOf(presented: string): Role | undefined {
-    const d = digest(presented);
-    let found: Role | undefined;
-    for (const e of this.entries) if (timingSafeEqual(d, e.digest) && found === undefined) found = e.role;
-    return found;
+    return this.identify(presented)?.role;
   }
 }
 

@@ -4,20 +4,22 @@
  */
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { toPublicAlert } from '../alerts/alert.js';
-import { formatRfc3339 } from '../events/event-time.js';
 import type { AlertAnnouncer, CommittedAlertEvent, DeadLetter, DeadLetterForwarder } from '../ports.js';
+import { formatInZone } from '../time/time-zone.js';
 
 export class KafkaPublisher implements AlertAnnouncer, DeadLetterForwarder {
   private constructor(
     readonly producer: Producer,
     private readonly dlqTopic: string,
     private readonly alertsTopic: string | null,
+    /** Zone of the times written (HUITIAN_TIMEZONE), as in the API. */
+    private readonly zone: string,
   ) {}
 
-  static async connect(kafka: Kafka, dlqTopic: string, alertsTopic: string | null): Promise<KafkaPublisher> {
+  static async connect(kafka: Kafka, dlqTopic: string, alertsTopic: string | null, zone: string): Promise<KafkaPublisher> {
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true, idempotent: false });
     await producer.connect();
-    return new KafkaPublisher(producer, dlqTopic, alertsTopic);
+    return new KafkaPublisher(producer, dlqTopic, alertsTopic, zone);
   }
 
   async forward(letters: readonly DeadLetter[]): Promise<void> {
@@ -31,7 +33,7 @@ export class KafkaPublisher implements AlertAnnouncer, DeadLetterForwarder {
         headers: {
           'huitian-reason': d.reason,
           'huitian-channel': d.channel,
-          'huitian-received-at': formatRfc3339(d.receivedAt),
+          'huitian-received-at': formatInZone(d.receivedAt, this.zone),
           ...(d.type === null ? {} : { 'huitian-type': d.type }),
           ...(d.source === undefined ? {} : { 'huitian-source-offset': d.source.offset }),
         },
@@ -45,7 +47,7 @@ export class KafkaPublisher implements AlertAnnouncer, DeadLetterForwarder {
       topic: this.alertsTopic,
       messages: events.map((e) => ({
         key: e.alert.id,
-        value: JSON.stringify({ seq: e.seq, action: e.action, alert: toPublicAlert(e.alert) }),
+        value: JSON.stringify({ seq: e.seq, action: e.action, alert: toPublicAlert(e.alert, this.zone) }),
         headers: { 'huitian-action': e.action, 'huitian-severity': e.alert.severity, 'huitian-category': e.alert.category },
       })),
     });

@@ -412,7 +412,7 @@ export class FireResponseTracker {
         clockStart: start.at,
         clockStartKind: start.kind,
         limitSeconds,
-      });
+      }, ctx.timeZone);
       const ended = a !== null && (c === null || a <= c) ? ([a, inc.firstArrivalBy] as const) : c !== null ? ([c, inc.closedBy] as const) : null;
       if (ended !== null && ended[1] !== null) clearDispatchOverdue(ctx.alerts, incidentId, ended[0], ended[1][0], ended[1][1]);
     }

@@ -5,9 +5,9 @@
  */
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { toPublicAlert } from '../alerts/alert.js';
-import { formatRfc3339 } from '../events/event-time.js';
 import { alertSubjectOf } from '../events/routing.js';
 import type { AlertAnnouncer, CommittedAlertEvent, DeadLetter, DeadLetterForwarder } from '../ports.js';
+import { formatInZone } from '../time/time-zone.js';
 
 const encoder = new TextEncoder();
 
@@ -15,6 +15,8 @@ export class NatsPublisher implements AlertAnnouncer, DeadLetterForwarder {
   constructor(
     private readonly nc: NatsConnection,
     private readonly dlqSubject: string,
+    /** Zone of the times written (HUITIAN_TIMEZONE), as in the API. */
+    private readonly zone: string,
   ) {}
 
   async announce(events: readonly CommittedAlertEvent[]): Promise<void> {
@@ -23,7 +25,7 @@ export class NatsPublisher implements AlertAnnouncer, DeadLetterForwarder {
       h.set('Huitian-Action', e.action);
       h.set('Huitian-Alert-Id', e.alert.id);
       h.set('Huitian-Seq', String(e.seq));
-      this.nc.publish(alertSubjectOf(e.alert.category, e.alert.severity), encoder.encode(JSON.stringify({ seq: e.seq, action: e.action, alert: toPublicAlert(e.alert) })), { headers: h });
+      this.nc.publish(alertSubjectOf(e.alert.category, e.alert.severity), encoder.encode(JSON.stringify({ seq: e.seq, action: e.action, alert: toPublicAlert(e.alert, this.zone) })), { headers: h });
     }
     await this.nc.flush();
   }
@@ -34,7 +36,7 @@ export class NatsPublisher implements AlertAnnouncer, DeadLetterForwarder {
       // Header values must be single-line.
       h.set('Huitian-Reason', d.reason.replace(/[\r\n]+/g, ' '));
       h.set('Huitian-Channel', d.channel);
-      h.set('Huitian-Received-At', formatRfc3339(d.receivedAt));
+      h.set('Huitian-Received-At', formatInZone(d.receivedAt, this.zone));
       if (d.type !== null) h.set('Huitian-Type', d.type);
       this.nc.publish(this.dlqSubject, encoder.encode(d.payload), { headers: h });
     }

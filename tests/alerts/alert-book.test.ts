@@ -113,19 +113,39 @@ describe('alert vocabulary', () => {
     expect(['blue', 'yellow', 'orange', 'red'].map((s) => severityRank(s as 'blue'))).toEqual([0, 1, 2, 3]);
   });
 
-  it('toPublicAlert writes times as RFC 3339 and adds CAP severity and level', () => {
+  it('toPublicAlert writes times as RFC 3339 with the zone’s offset and adds CAP severity and level', () => {
     const { book: b, changes } = book();
     b.raise(spec({ severity: 'orange' }));
-    const pub = toPublicAlert(changes[0]!.alert);
+    const pub = toPublicAlert(changes[0]!.alert, 'Asia/Shanghai');
     expect(pub).toMatchObject({
       capSeverity: 'Severe',
       level: 'II',
-      openedAt: '2026-07-21T00:00:00.000Z',
-      updatedAt: '2026-07-21T00:00:00.000Z',
+      openedAt: '2026-07-21T08:00:00+08:00',
+      updatedAt: '2026-07-21T08:00:00+08:00',
       acknowledgedAt: null,
       resolvedAt: null,
-      history: [{ at: '2026-07-21T00:00:00.000Z', action: 'opened', severity: 'orange', by: 'event:e1', value: 16 }],
+      history: [{ at: '2026-07-21T08:00:00+08:00', action: 'opened', severity: 'orange', by: 'event:e1', value: 16 }],
     });
+    expect(toPublicAlert(changes[0]!.alert, 'UTC').openedAt).toBe('2026-07-21T00:00:00+00:00');
+    expect(toPublicAlert(changes[0]!.alert, 'America/New_York').openedAt).toBe('2026-07-20T20:00:00-04:00');
+  });
+
+  it('keeps an operator’s wall-clock time beside the event-time clock', () => {
+    const { book: b, changes } = book();
+    b.raise(spec({ severity: 'orange' }));
+    const wall = Date.parse('2026-07-22T10:30:00.250+08:00');
+    const acked = b.acknowledge(changes[0]!.alert.id, T + 5000, '值班员张伟', '已派排水车', wall);
+    expect(typeof acked).toBe('object');
+    const pub = toPublicAlert(acked as Exclude<typeof acked, string>, 'Asia/Shanghai');
+    expect(pub.history[1]).toEqual({
+      at: '2026-07-21T08:00:05+08:00',
+      wallClockAt: '2026-07-22T10:30:00.250+08:00',
+      action: 'acknowledged',
+      severity: 'orange',
+      by: '值班员张伟',
+      note: '已派排水车',
+    });
+    expect(pub.history[0]).not.toHaveProperty('wallClockAt');
   });
 });
 

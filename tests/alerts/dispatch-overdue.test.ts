@@ -28,8 +28,8 @@ describe('dispatch_overdue', () => {
       status: 'open',
       title: `响应超时：抢险救援警情 F7（${HLG}）`,
       titleEn: `Response overdue: rescue incident F7 (${HLG})`,
-      message: '警情 F7 自出动指令（2026-07-21T00:00:30.000Z）起 300 秒内无救援力量到场，责任站：天通苑消防站。',
-      messageEn: 'No unit reached incident F7 within 300 s of the dispatch order (2026-07-21T00:00:30.000Z); station: 天通苑消防站.',
+      message: '警情 F7 自出动指令（北京时间 2026-07-21 08:00:30）起 300 秒内无救援力量到场，责任站：天通苑消防站。',
+      messageEn: 'No unit reached incident F7 within 300 s of the dispatch order (2026-07-21 08:00:30 Beijing time); station: 天通苑消防站.',
       district: HLG,
       value: null,
       threshold: 300,
@@ -89,7 +89,17 @@ describe('dispatch_overdue', () => {
     const run = new EngineRun(engineConfig({ fireClockStart: 'received' }));
     run.stream([received(0, 'F1', 'fire', HLG), dispatched(100, 'F1', 'U1', 'S1')]);
     run.watermarkTo(301);
-    expect(run.changes[0]!.alert).toMatchObject({ openedAt: ms(300), message: '警情 F1 自接警（2026-07-21T00:00:00.000Z）起 300 秒内无救援力量到场，责任站：S1。' });
+    expect(run.changes[0]!.alert).toMatchObject({ openedAt: ms(300), message: '警情 F1 自接警（北京时间 2026-07-21 08:00:00）起 300 秒内无救援力量到场，责任站：S1。' });
+  });
+
+  it('writes the clock start in the configured zone (the core reads no clock, only the zone it is given)', () => {
+    const run = new EngineRun(engineConfig({ timeZone: 'Asia/Tokyo' }));
+    run.stream([received(0, 'F1', 'fire', HLG), dispatched(30, 'F1', 'U1', 'S1')]);
+    run.watermarkTo(331);
+    expect(run.changes[0]!.alert).toMatchObject({
+      message: '警情 F1 自出动指令（UTC+09:00 2026-07-21 09:00:30）起 300 秒内无救援力量到场，责任站：S1。',
+      messageEn: 'No unit reached incident F1 within 300 s of the dispatch order (2026-07-21 09:00:30 UTC+09:00); station: S1.',
+    });
   });
 
   describe('with rules.dispatch.responseSeconds configured', () => {
@@ -104,7 +114,7 @@ describe('dispatch_overdue', () => {
       run.watermarkTo(240);
       expect(run.changes).toEqual([]);
       run.watermarkTo(240.001);
-      expect(run.changes[0]!.alert).toMatchObject({ openedAt: ms(240), threshold: 240, message: '警情 F1 自出动指令（2026-07-21T00:00:00.000Z）起 240 秒内无救援力量到场，责任站：S1。' });
+      expect(run.changes[0]!.alert).toMatchObject({ openedAt: ms(240), threshold: 240, message: '警情 F1 自出动指令（北京时间 2026-07-21 08:00:00）起 240 秒内无救援力量到场，责任站：S1。' });
       run.stream([arrived(280, 'F1', 'U1')]);
       run.watermarkTo(1000);
       expect(run.transitions()).toEqual([

@@ -82,7 +82,7 @@ describe('waterlogging_depth', () => {
     const resolved = run.lastAlert(RULE, 'P1')!;
     // The value follows the readings (the last is the one that resolved it); the peak stays.
     expect(resolved).toMatchObject({ resolvedAt: ms(240), updatedAt: ms(240), value: 9.9 });
-    expect(toPublicAlert(resolved)).toMatchObject({ peakValue: 41, peakAt: new Date(ms(0)).toISOString() });
+    expect(toPublicAlert(resolved, 'Asia/Shanghai')).toMatchObject({ peakValue: 41, peakAt: '2026-07-21T08:00:00+08:00' });
     expect(resolved.history.at(-1)).toEqual({ at: ms(240), action: 'resolved', severity: 'red', by: 'event:wl-down', value: 9.9 });
     expect(run.engine.stats().activeAlerts).toBe(0);
   });

@@ -59,9 +59,9 @@ describe('replay into a running server over HTTP', () => {
     expect(p90.value).toBe(HAND_COMPUTED.p90Seconds);
     const overdue = await getJson(`${base}/v1/alerts?category=dispatch`, TOKENS.viewer);
     expect(overdue.items.map((a: { entityId: string; openedAt: string; resolvedAt: string }) => [a.entityId, a.openedAt, a.resolvedAt])).toEqual([
-      ['F7', new Date(Date.parse(beijing('08:14')) + 30_000).toISOString(), new Date(END_OF_FIXTURE).toISOString()],
+      ['F7', '2026-07-21T08:14:30+08:00', '2026-07-21T08:30:00+08:00'],
       // F2's first unit arrived at 301 s: overdue at the 300 s mark, resolved by that arrival.
-      ['F2', '2026-07-21T00:06:20.000Z', '2026-07-21T00:06:21.000Z'],
+      ['F2', '2026-07-21T08:06:20+08:00', '2026-07-21T08:06:21+08:00'],
     ]);
 
     // A second replay changes nothing. The two events still within the duplicate memory
@@ -106,11 +106,11 @@ describe('replay into a running server over HTTP', () => {
     writeFileSync(file, lines.join('\n') + '\n');
     const result = await replay({ file, target: new HttpReplayTarget({ baseUrl: base }), speed: Number.POSITIVE_INFINITY, batchSize: 3 });
     expect(result).toMatchObject({ sent: 8, accepted: 2, duplicates: 1, rejected: 5, late: 1, invalid: 2, future: 1, conflicts: 1 });
-    expect(describeProgress(result)).toMatch(/ · accepted 2 · duplicates 1 · rejected 5 \(1 late, 2 invalid, 1 future, 1 conflict\)$/);
+    expect(describeProgress(result, 'Asia/Shanghai')).toMatch(/ · accepted 2 · duplicates 1 · rejected 5 \(1 late, 2 invalid, 1 future, 1 conflict\)$/);
     // Without future or conflicts they are not mentioned; a broker target does not say.
     const plain = { ...result, rejected: 3, future: 0, conflicts: 0 };
-    expect(describeProgress(plain)).toMatch(/ · rejected 3 \(1 late, 2 invalid\)$/);
-    expect(describeProgress(plain, false)).toMatch(/^sent 8 · .* · the service decides what it accepts \(its \/metrics and \/v1\/dead-letters say\)$/);
+    expect(describeProgress(plain, 'Asia/Shanghai')).toMatch(/ · rejected 3 \(1 late, 2 invalid\)$/);
+    expect(describeProgress(plain, 'Asia/Shanghai', false)).toMatch(/^sent 8 · .* · the service decides what it accepts \(its \/metrics and \/v1\/dead-letters say\)$/);
   });
 
   it('honours 429 Retry-After: waits as told and completes', async () => {

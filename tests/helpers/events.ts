@@ -1,6 +1,7 @@
 /** CloudEvents of every contract type, at event times counted in seconds from T0. */
 import { decodeEvent } from '../../src/events/decode.js';
 import type { EventType, HuitianEvent } from '../../src/events/schemas.js';
+import { formatInZone } from '../../src/time/time-zone.js';
 
 /** 2026-07-21 08:00 Beijing time: the morning of the scenarios. */
 export const T0 = Date.parse('2026-07-21T08:00:00+08:00');
@@ -10,9 +11,9 @@ export const TTYN = '天通苑北街道';
 export const TTYS = '天通苑南街道';
 export const HY = '霍营街道';
 
-/** RFC 3339 (UTC) of T0 + seconds. */
+/** RFC 3339 in Beijing time (+08:00, as the API writes it by default) of T0 + seconds. */
 export function at(seconds: number): string {
-  return new Date(T0 + seconds * 1000).toISOString();
+  return formatInZone(T0 + seconds * 1000, 'Asia/Shanghai');
 }
 
 export interface CloudEvent {

@@ -194,7 +194,8 @@ describe('POST /v1/alerts/:id/ack and /resolve', () => {
     expect(r.status).toBe(200);
     // Replay mode: the stream's clock is the newest event time (300 s).
     expect(r.json).toMatchObject({ id: ids.P2, status: 'acknowledged', acknowledgedAt: at(300), resolvedAt: null, updatedAt: at(300) });
-    expect(r.json.history.at(-1)).toEqual({ at: at(300), action: 'acknowledged', severity: 'red', by: '李娜', note: '已派排水车' });
+    // `at` is the stream's clock; `wallClockAt` when it was done (the test's wall clock, 09:00).
+    expect(r.json.history.at(-1)).toEqual({ at: at(300), wallClockAt: '2026-07-21T09:00:00+08:00', action: 'acknowledged', severity: 'red', by: '李娜', note: '已派排水车' });
     expect(await alert(ids.P2!)).toEqual(r.json);
     expect(await list('status=acknowledged')).toEqual(['P2', 'P1']);
   });
@@ -211,7 +212,7 @@ describe('POST /v1/alerts/:id/ack and /resolve', () => {
     expect(r.json.history.at(-1).note).toBe('积水已排除');
     r = await post(app, `/v1/alerts/${ids.G1}/resolve`, { body: { by: '王强' } });
     expect(r.json).toMatchObject({ status: 'resolved', acknowledgedAt: null, resolvedAt: at(300) });
-    expect(r.json.history.at(-1)).toEqual({ at: at(300), action: 'resolved', severity: 'orange', by: '王强' });
+    expect(r.json.history.at(-1)).toEqual({ at: at(300), wallClockAt: '2026-07-21T09:00:00+08:00', action: 'resolved', severity: 'orange', by: '王强' });
     expect(await list('status=resolved')).toEqual(['G1', 'P3', 'P1']);
   });
 
@@ -234,16 +235,24 @@ describe('POST /v1/alerts/:id/ack and /resolve', () => {
     }
   });
 
-  it('answers 400 without `by`, with a blank `by`, a too long note or a body that is not JSON', async () => {
+  it('with auth off records the body’s `by`, or `loopback` when it names nobody', async () => {
+    let r = await post(app, `/v1/alerts/${ids.P2}/ack`, { body: { note: '已派排水车' } });
+    expect(r.status).toBe(200);
+    expect(r.json.history.at(-1)).toMatchObject({ action: 'acknowledged', by: 'loopback', note: '已派排水车' });
+    r = await post(app, `/v1/alerts/${ids.P2}/resolve`);
+    expect(r.status).toBe(200);
+    expect(r.json.history.at(-1)).toMatchObject({ action: 'resolved', by: 'loopback' });
+    expect(r.json.history.at(-1)).not.toHaveProperty('note');
+  });
+
+  it('answers 400 with a blank `by`, a too long note or a body that is not JSON', async () => {
     for (const op of ['ack', 'resolve']) {
       const url = `/v1/alerts/${ids.P2}/${op}`;
-      let error = expectError(await post(app, url, { body: {} }), 400, 'VALIDATION_FAILED');
-      expect(error.details).toEqual([expect.stringMatching(/^body\.by: /)]);
-      error = expectError(await post(app, url, { body: { by: '   ' } }), 400, 'VALIDATION_FAILED');
+      let error = expectError(await post(app, url, { body: { by: '   ' } }), 400, 'VALIDATION_FAILED');
       expect(error.details).toEqual([expect.stringMatching(/^body\.by: /)]);
       error = expectError(await post(app, url, { body: { by: '张伟', note: 'x'.repeat(2001) } }), 400, 'VALIDATION_FAILED');
       expect(error.details).toEqual([expect.stringMatching(/^body\.note: /)]);
-      expectError(await post(app, url), 400, 'VALIDATION_FAILED');
+      expectError(await post(app, url, { body: [] }), 400, 'VALIDATION_FAILED');
       expectError(await post(app, url, { body: '{"by": ', contentType: 'application/json' }), 400, 'BODY_INVALID');
       expectError(await post(app, url, { body: 'by=张伟', contentType: 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
     }

@@ -88,6 +88,7 @@ const ROUTES: RouteCase[] = [
     prepare: async () => ({ url: `/v1/kpis/waterlogging_max_depth_cm/series?${KPI_RANGE}&step=1h` }),
   },
   { method: 'GET', path: '/v1/dead-letters', action: 'read', okStatus: 200, prepare: async () => ({ url: '/v1/dead-letters?limit=5' }) },
+  { method: 'GET', path: '/v1/status', action: 'read', okStatus: 200, prepare: async () => ({ url: '/v1/status' }) },
 ];
 
 const TABLE = ROUTES.flatMap((route) => ROLES.map((role) => ({ route, role, allowed: ALLOWED[route.action].includes(role) })));
@@ -177,6 +178,81 @@ describe('open routes', () => {
     expect(ack.status).toBe(200);
     // A token sent anyway is ignored.
     expect((await get(ts.app, '/v1/kpis', { token: 'anything-at-all' })).status).toBe(200);
+  });
+});
+
+describe('named tokens: who acknowledged or resolved, and when', () => {
+  const NAMED = {
+    zhang: 'operator-zhang-0001',
+    li: 'operator-li-000001',
+    plain: 'operator-plain-001',
+    viewer: 'viewer-wang-00001',
+    admin: 'admin-token-00001',
+  };
+  const tokens = [
+    `operator:值班员张伟:${NAMED.zhang}`,
+    `operator:值班员李娜:${NAMED.li}`,
+    `operator:${NAMED.plain}`,
+    `viewer:王强:${NAMED.viewer}`,
+    `admin:${NAMED.admin}`,
+  ].join(',');
+
+  async function alertOf(app: FastifyInstance, n: number): Promise<string> {
+    expect((await postEvents(app, [waterlogging(`named-${n}`, n, `N${n}`, 30, HLG)], NAMED.admin)).status).toBe(202);
+    return (await get(app, `/v1/alerts?entityId=N${n}`, { token: NAMED.admin })).json.items[0].id as string;
+  }
+
+  it('records the token’s name as `by`, and the wall-clock time beside the event-time clock', async () => {
+    const ts = await startTestService({ env: { HUITIAN_TOKENS: tokens } });
+    const id = await alertOf(ts.app, 1);
+    ts.clock.advance(90_000);
+    const ack = await call(ts.app, 'POST', `/v1/alerts/${id}/ack`, { token: NAMED.zhang, body: { note: '已派排水车' } });
+    expect(ack.status, ack.body).toBe(200);
+    expect(ack.json.history.at(-1)).toEqual({
+      at: '2026-07-21T08:00:01+08:00',
+      wallClockAt: '2026-07-21T09:01:30+08:00',
+      action: 'acknowledged',
+      severity: 'orange',
+      by: '值班员张伟',
+      note: '已派排水车',
+    });
+    const resolved = await call(ts.app, 'POST', `/v1/alerts/${id}/resolve`, { token: NAMED.li, body: {} });
+    expect(resolved.json.history.at(-1)).toMatchObject({ action: 'resolved', by: '值班员李娜', wallClockAt: '2026-07-21T09:01:30+08:00' });
+    expect(resolved.json.history.at(-1)).not.toHaveProperty('note');
+    // The stored alert says the same after the fact.
+    expect((await get(ts.app, `/v1/alerts/${id}`, { token: NAMED.viewer })).json.history.map((h: { by: string }) => h.by)).toEqual([
+      'event:named-1',
+      '值班员张伟',
+      '值班员李娜',
+    ]);
+  });
+
+  it('keeps a body `by` naming someone else in the note, never as `by`', async () => {
+    const ts = await startTestService({ env: { HUITIAN_TOKENS: tokens } });
+    let id = await alertOf(ts.app, 1);
+    let r = await call(ts.app, 'POST', `/v1/alerts/${id}/ack`, { token: NAMED.zhang, body: { by: '值班员李娜', note: '已派排水车' } });
+    expect(r.json.history.at(-1)).toMatchObject({ by: '值班员张伟', note: '[by: 值班员李娜] 已派排水车' });
+    r = await call(ts.app, 'POST', `/v1/alerts/${id}/resolve`, { token: NAMED.zhang, body: { by: '值班员李娜' } });
+    expect(r.json.history.at(-1)).toMatchObject({ by: '值班员张伟', note: '[by: 值班员李娜]' });
+    // Its own name is no claim: nothing is added.
+    id = await alertOf(ts.app, 2);
+    r = await call(ts.app, 'POST', `/v1/alerts/${id}/ack`, { token: NAMED.zhang, body: { by: '值班员张伟', note: '收到' } });
+    expect(r.json.history.at(-1)).toMatchObject({ by: '值班员张伟', note: '收到' });
+  });
+
+  it('names an unnamed (role:token) token by its role', async () => {
+    const ts = await startTestService({ env: { HUITIAN_TOKENS: tokens } });
+    const id = await alertOf(ts.app, 1);
+    const r = await call(ts.app, 'POST', `/v1/alerts/${id}/ack`, { token: NAMED.plain, body: {} });
+    expect(r.json.history.at(-1)).toMatchObject({ by: 'operator' });
+    expect((await call(ts.app, 'POST', `/v1/alerts/${id}/resolve`, { token: NAMED.admin })).json.history.at(-1)).toMatchObject({ by: 'admin' });
+  });
+
+  it('GET /v1/status tells the console who signed in', async () => {
+    const ts = await startTestService({ env: { HUITIAN_TOKENS: tokens } });
+    expect((await get(ts.app, '/v1/status', { token: NAMED.viewer })).json).toMatchObject({ auth: true, caller: { role: 'viewer', name: '王强' } });
+    expect((await get(ts.app, '/v1/status', { token: NAMED.zhang })).json.caller).toEqual({ role: 'operator', name: '值班员张伟' });
+    expect((await get(ts.app, '/v1/status', { token: NAMED.plain })).json.caller).toEqual({ role: 'operator', name: 'operator' });
   });
 });
 

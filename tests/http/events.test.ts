@@ -2,6 +2,7 @@
  * POST /v1/events through fastify.inject: every encoding, the 202 report, the 400, 413 and
  * 415 answers, duplicates, late events and the dead letters rejected records land in.
  */
+import { formatInZone } from '../../src/time/time-zone.js';
 import { describe, expect, it } from 'vitest';
 import { arrived, at, dispatched, HLG, ndjson, received, T0, TTYN, waterlogging } from '../helpers/events.js';
 import { call, expectError, get, post, postEvents, q, startTestService, useServiceCleanup, WALL_START } from '../helpers/service.js';
@@ -82,7 +83,7 @@ describe('POST /v1/events encodings', () => {
     const [alert] = await alertsOf(app, 'HLG-001');
     expect(alert!.severity).toBe('red');
     expect(alert!.history[0]!.by).toBe('event:wl HLG/001');
-    expect(alert!.openedAt).toBe(new Date(T0).toISOString());
+    expect(alert!.openedAt).toBe('2026-07-21T08:00:00+08:00');
 
     // The same (source, id) in structured mode is the same event.
     const structured = { ...waterlogging('wl HLG/001', 0, 'HLG-001', 42, HLG), source: '/sensors/回龙观' };
@@ -148,8 +149,8 @@ describe('POST /v1/events reports', () => {
     const dl = await get(app, '/v1/dead-letters');
     expect(dl.status).toBe(200);
     expect(dl.json.nextCursor).toBeNull();
-    const received = new Date(clock.now()).toISOString();
-    expect(received).toBe(new Date(WALL_START).toISOString());
+    const received = formatInZone(clock.now(), 'Asia/Shanghai');
+    expect(received).toBe('2026-07-21T09:00:00+08:00');
     expect(dl.json.items.map((d: Record<string, unknown>) => [d.eventId, d.type, d.channel, d.receivedAt])).toEqual([
       ['m7', 'huitian.waterlogging.reading', 'http', received],
       [null, null, 'http', received],
@@ -281,8 +282,8 @@ describe('POST /v1/events reports', () => {
 
     const dl = await get(app, '/v1/dead-letters');
     expect(dl.json.items.map((d: Record<string, unknown>) => [d.eventId, d.reason, d.type, d.receivedAt])).toEqual([
-      ['l4', 'late', 'huitian.waterlogging.reading', new Date(WALL_START + 5_000).toISOString()],
-      ['l2', 'late', 'huitian.waterlogging.reading', new Date(WALL_START + 5_000).toISOString()],
+      ['l4', 'late', 'huitian.waterlogging.reading', '2026-07-21T09:00:05+08:00'],
+      ['l2', 'late', 'huitian.waterlogging.reading', '2026-07-21T09:00:05+08:00'],
     ]);
     expect(JSON.parse(dl.json.items[1].payload)).toEqual(late);
   });

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { beijing, FIRE_FIXTURE, HAND_COMPUTED, utc } from '../fixtures/fire-response-small.js';
+import { beijing, FIRE_FIXTURE, HAND_COMPUTED } from '../fixtures/fire-response-small.js';
 import { cloudEvent, HLG, HY, TTYN, utilityAlarm, waterlogging, parking, T0 } from '../helpers/events.js';
 import { expectError, get, post, postEvents, q, startTestService, useServiceCleanup } from '../helpers/service.js';
 
@@ -73,8 +73,8 @@ describe('GET /v1/kpis/:name', () => {
       name: 'fire_response_coverage_5min',
       kind: 'ratio',
       unit: 'ratio',
-      from: utc('08:00'),
-      to: utc('09:00'),
+      from: beijing('08:00'),
+      to: beijing('09:00'),
       target: 0.8,
       value: HAND_COMPUTED.coverage,
       numerator: HAND_COMPUTED.covered,
@@ -131,8 +131,8 @@ describe('GET /v1/kpis/:name', () => {
       name: 'fire_response_time_p90',
       kind: 'percentile',
       unit: 's',
-      from: utc('08:00'),
-      to: utc('09:00'),
+      from: beijing('08:00'),
+      to: beijing('09:00'),
       target: 300,
       value: HAND_COMPUTED.p90Seconds,
       count: 4,
@@ -148,9 +148,9 @@ describe('GET /v1/kpis/:name', () => {
     const { app } = await fireService();
     // Replay mode: the stream's clock is its newest event time, 08:30:00.
     const r = await kpi(app, 'fire_response_coverage_5min', '');
-    expect([r.from, r.to, r.value]).toEqual([utc('08:31', '2026-07-20'), utc('08:31'), 0.6]);
+    expect([r.from, r.to, r.value]).toEqual([beijing('08:31', '2026-07-20'), beijing('08:31'), 0.6]);
     const onlyFrom = await kpi(app, 'fire_response_coverage_5min', `from=${q(beijing('08:05'))}`);
-    expect([onlyFrom.from, onlyFrom.to, onlyFrom.value]).toEqual([utc('08:05'), utc('08:31'), 0.5]);
+    expect([onlyFrom.from, onlyFrom.to, onlyFrom.value]).toEqual([beijing('08:05'), beijing('08:31'), 0.5]);
   });
 
   describe('gauges and means', () => {
@@ -203,8 +203,8 @@ describe('GET /v1/kpis/:name', () => {
         name: 'alert_ack_seconds_mean',
         kind: 'mean',
         unit: 's',
-        from: utc('08:00'),
-        to: utc('09:00'),
+        from: beijing('08:00'),
+        to: beijing('09:00'),
         target: null,
         value: 270,
         sum: 540,
@@ -261,22 +261,22 @@ describe('GET /v1/kpis/:name/series', () => {
       kind: 'ratio',
       unit: 'ratio',
       target: 0.8,
-      from: utc('08:00'),
-      to: utc('08:15'),
+      from: beijing('08:00'),
+      to: beijing('08:15'),
       step: '5m',
       window: '5m',
       points: [
-        { at: utc('08:05'), from: utc('08:00'), value: 2 / 3, numerator: 2, denominator: 3 },
-        { at: utc('08:10'), from: utc('08:05'), value: 0.5, numerator: 1, denominator: 2 },
-        { at: utc('08:15'), from: utc('08:10'), value: null, numerator: 0, denominator: 0 },
+        { at: beijing('08:05'), from: beijing('08:00'), value: 2 / 3, numerator: 2, denominator: 3 },
+        { at: beijing('08:10'), from: beijing('08:05'), value: 0.5, numerator: 1, denominator: 2 },
+        { at: beijing('08:15'), from: beijing('08:10'), value: null, numerator: 0, denominator: 0 },
       ],
     });
     const wide = await series(app, 'fire_response_coverage_5min', `${range('08:00', '08:15')}&step=5m&window=10m`);
     expect(wide.window).toBe('10m');
     expect(wide.points.map((p: { from: string; value: number | null }) => [p.from, p.value])).toEqual([
-      [utc('07:55'), 2 / 3],
-      [utc('08:00'), 0.6],
-      [utc('08:05'), 0.5],
+      [beijing('07:55'), 2 / 3],
+      [beijing('08:00'), 0.6],
+      [beijing('08:05'), 0.5],
     ]);
   });
 
@@ -284,13 +284,13 @@ describe('GET /v1/kpis/:name/series', () => {
     const { app } = await fireService();
     const s = await series(app, 'fire_response_coverage_5min', `${range('07:00', '11:00')}&step=1h&window=24h`);
     expect(s.points.map((p: { at: string; from: string; value: number | null }) => [p.at, p.from, p.value])).toEqual([
-      [utc('08:00'), utc('08:00', '2026-07-20'), null],
-      [utc('09:00'), utc('09:00', '2026-07-20'), 0.6],
-      [utc('10:00'), utc('10:00', '2026-07-20'), 0.6],
-      [utc('11:00'), utc('11:00', '2026-07-20'), 0.6],
+      [beijing('08:00'), beijing('08:00', '2026-07-20'), null],
+      [beijing('09:00'), beijing('09:00', '2026-07-20'), 0.6],
+      [beijing('10:00'), beijing('10:00', '2026-07-20'), 0.6],
+      [beijing('11:00'), beijing('11:00', '2026-07-20'), 0.6],
     ]);
     const daily = await series(app, 'fire_response_time_p90', `from=${q(beijing('00:00'))}&to=${q(beijing('00:00', '2026-07-22'))}&step=1d`);
-    expect(daily.points).toEqual([{ at: utc('00:00', '2026-07-22'), from: utc('00:00'), value: 305, count: 4 }]);
+    expect(daily.points).toEqual([{ at: beijing('00:00', '2026-07-22'), from: beijing('00:00'), value: 305, count: 4 }]);
   });
 
   it('draws a gauge series with last, max and mean per point', async () => {
@@ -304,8 +304,8 @@ describe('GET /v1/kpis/:name/series', () => {
     ]);
     const s = await series(app, 'waterlogging_max_depth_cm', `${range('08:00', '08:10')}&step=5m`);
     expect(s.points).toEqual([
-      { at: utc('08:05'), from: utc('08:00'), value: 8, last: 8, max: 30, mean: 22, samples: 5 },
-      { at: utc('08:10'), from: utc('08:05'), value: 8, last: 8, max: 8, mean: 8, samples: 4 },
+      { at: beijing('08:05'), from: beijing('08:00'), value: 8, last: 8, max: 30, mean: 22, samples: 5 },
+      { at: beijing('08:10'), from: beijing('08:05'), value: 8, last: 8, max: 8, mean: 8, samples: 4 },
     ]);
   });
 

@@ -28,7 +28,56 @@ describe('probes', () => {
     expect(r.status).toBe(200);
     expect(r.json.status).toBe('ready');
     expect(r.json.checks).toEqual(['store']);
-    expect(r.json.stats).toMatchObject({ accepted: 2, duplicates: 0, late: 0, activeAlerts: 1, maxEventTime: Date.parse(at(120)), watermark: Date.parse(at(60)) });
+    // Times as RFC 3339 in Beijing time, not epoch milliseconds.
+    expect(r.json.stats).toMatchObject({ accepted: 2, duplicates: 0, late: 0, activeAlerts: 1, maxEventTime: '2026-07-21T08:02:00+08:00', watermark: '2026-07-21T08:01:00+08:00' });
+    expect(at(60)).toBe('2026-07-21T08:01:00+08:00');
+  });
+
+  it('GET /readyz writes the watermark in the configured zone', async () => {
+    const { app } = await startTestService({ env: { HUITIAN_TIMEZONE: 'Europe/Berlin' } });
+    await postEvents(app, [waterlogging('r1', 0, 'P1', 1, HLG), waterlogging('r2', 120, 'P2', 1, HLG)]);
+    expect((await get(app, '/readyz')).json.stats).toMatchObject({ watermark: '2026-07-21T02:01:00+02:00', maxEventTime: '2026-07-21T02:02:00+02:00' });
+  });
+
+  it('GET /v1/status answers the freshness of the data and each check, ready or not', async () => {
+    const ts = await startTestService();
+    const app = ts.app;
+    let r = await get(app, '/v1/status');
+    expect(r.status).toBe(200);
+    expect(r.json).toEqual({
+      caller: null,
+      auth: false,
+      timeZone: 'Asia/Shanghai',
+      timeMode: 'replay',
+      now: '2026-07-21T09:00:00+08:00',
+      ready: true,
+      checks: [{ name: 'store', ready: true, problem: null }],
+      watermark: null,
+      maxEventTime: null,
+      lagSeconds: null,
+      activeAlerts: 0,
+    });
+    await postEvents(app, [waterlogging('s1', 0, 'P1', 30, HLG), waterlogging('s2', 120, 'P2', 1, HLG)]);
+    const db = ts.service.store.db as unknown as { prepare: unknown };
+    const prepare = db.prepare;
+    db.prepare = () => {
+      throw new Error('disk I/O error');
+    };
+    try {
+      r = await get(app, '/v1/status');
+    } finally {
+      db.prepare = prepare;
+    }
+    expect(r.status).toBe(200);
+    // The wall clock is 09:00, the newest event 08:02: 58 minutes behind.
+    expect(r.json).toMatchObject({
+      ready: false,
+      checks: [{ name: 'store', ready: false, problem: 'disk I/O error' }],
+      watermark: '2026-07-21T08:01:00+08:00',
+      maxEventTime: '2026-07-21T08:02:00+08:00',
+      lagSeconds: 58 * 60,
+      activeAlerts: 1,
+    });
   });
 
   it('GET /readyz answers 503 NOT_READY naming the failing check', async () => {
@@ -136,6 +185,7 @@ describe('OpenAPI', () => {
         'GET /v1/silences',
         'GET /v1/silences/{id}',
         'DELETE /v1/silences/{id}',
+        'GET /v1/status',
       ].sort(),
     );
     const listParams = (r.json.paths['/v1/alerts'].get.parameters as Array<{ name: string }>).map((p) => p.name);

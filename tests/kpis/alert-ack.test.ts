@@ -22,7 +22,8 @@ describe('alert_ack_seconds_mean', () => {
     expect(ack.ok).toBe(true);
     if (!ack.ok) return;
     expect(ack.alert).toMatchObject({ status: 'acknowledged', acknowledgedAt: ms(150) });
-    expect(ack.alert.history.at(-1)).toEqual({ at: ms(150), action: 'acknowledged', severity: 'yellow', by: '张工', note: '已派排水车' });
+    // wallClockAt: the run's wall clock (0 here), beside the stream clock.
+    expect(ack.alert.history.at(-1)).toEqual({ at: ms(150), wallClockAt: 0, action: 'acknowledged', severity: 'yellow', by: '张工', note: '已派排水车' });
     expect(ack.step.partials.map((p) => [p.family, p.bucket - ms(0), p.tags, p.fields])).toEqual([
       ['alert_ack', 120_000, { category: 'flood' }, { ack_seconds_sum: 120, ack_count: 1 }],
     ]);

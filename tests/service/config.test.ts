@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configTableMarkdown, loadConfig, type ConfigOverrides } from '../../src/config.js';
+import { configTableMarkdown, loadConfig, MIN_TOKEN_LENGTH, type ConfigOverrides } from '../../src/config.js';
 import { HuitianError } from '../../src/errors.js';
 import { HLG, waterlogging } from '../helpers/events.js';
 import { get, postEvents, startTestService, tempDir, useServiceCleanup } from '../helpers/service.js';
@@ -135,11 +135,36 @@ describe('loadConfig', () => {
     expect(configTableMarkdown()).toMatch(/^\| `HUITIAN_TOKENS` \|.*each token at least 8 characters/m);
     expect(problems({ HUITIAN_TOKENS: 'viewer:abcdefgh,admin:abcdefgh' })).toEqual(['HUITIAN_TOKENS: a token is given twice']);
     expect(problems({ HUITIAN_TOKENS: 'viewer:abcd efgh' })).toEqual(['HUITIAN_TOKENS: the viewer token contains whitespace, which a bearer token cannot carry']);
+    expect(problems({ HUITIAN_TOKENS: 'operator::abcdefgh' })).toEqual(['HUITIAN_TOKENS: the operator entry has an empty name; write operator:<name>:<token> or operator:<token>']);
+    expect(problems({ HUITIAN_TOKENS: 'operator:张伟:abc' })).toEqual(['HUITIAN_TOKENS: the operator token of "张伟" has 3 characters; a token needs at least 8']);
+    expect(problems({ HUITIAN_TOKENS: `operator:${'名'.repeat(65)}:abcdefgh` })).toHaveLength(1);
     // Spaces around the role or the token are layout, not part of them.
     expect([...loadConfig({ HUITIAN_TOKENS: 'viewer : abcdefgh , admin:  12345678' }).tokenRoles]).toEqual([
       ['abcdefgh', 'viewer'],
       ['12345678', 'admin'],
     ]);
+  });
+
+  it('reads named tokens (role:name:token) beside unnamed ones (role:token)', () => {
+    const c = loadConfig({ HUITIAN_TOKENS: 'operator:值班员张伟:op-zhang-1234, viewer:abcdefgh, admin : 大屏 : a:b:c:d:e:f' });
+    expect([...c.tokenIdentities]).toEqual([
+      ['op-zhang-1234', { role: 'operator', name: '值班员张伟' }],
+      ['abcdefgh', { role: 'viewer', name: 'viewer' }],
+      // After the name, the rest is the token, colons and all.
+      ['a:b:c:d:e:f', { role: 'admin', name: '大屏' }],
+    ]);
+    expect([...c.tokenRoles]).toEqual([
+      ['op-zhang-1234', 'operator'],
+      ['abcdefgh', 'viewer'],
+      ['a:b:c:d:e:f', 'admin'],
+    ]);
+    expect(MIN_TOKEN_LENGTH).toBe(8);
+  });
+
+  it('takes HUITIAN_TIMEZONE as an IANA zone, Asia/Shanghai by default', () => {
+    expect(loadConfig({}).timeZone).toBe('Asia/Shanghai');
+    expect(loadConfig({ HUITIAN_TIMEZONE: 'UTC' }).timeZone).toBe('UTC');
+    expect(problems({ HUITIAN_TIMEZONE: 'Beijing' })).toEqual(['HUITIAN_TIMEZONE: must be an IANA time zone name, e.g. Asia/Shanghai or UTC (got "Beijing")']);
   });
 
   it('lists every problem at once', () => {

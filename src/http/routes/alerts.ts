@@ -1,5 +1,5 @@
 /** Alert routes: list, get (JSON or CAP), acknowledge, resolve, the SSE stream, the summary and the CAP feed. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ALERT_CATEGORIES, ALERT_STATUSES, CAP_SEVERITY, SEVERITIES, SEVERITY_LEVEL, toPublicAlert, type Alert } from '../../alerts/alert.js';
@@ -20,11 +20,12 @@ const historyEntry = z
       .enum(HISTORY_ACTIONS)
       .describe('The engine: opened, escalated, acknowledged, reopened (an ack `until` lapsed), resolved, unacknowledged (resolved with nobody acknowledging). The notification stage: escalated_to, reminded, silenced, unsilenced'),
     severity: z.enum(SEVERITIES),
-    by: z.string().describe("An operator's name, `event:<id>` (the reading that caused it), `watermark`, `ack-timeout`, `escalation:<severity>` or `silence:<id>`"),
+    by: z.string().describe("An operator's token name, `event:<id>` (the reading that caused it), `watermark`, `ack-timeout`, `escalation:<severity>` or `silence:<id>`"),
     note: z.string().optional(),
     value: z.number().nullable().optional(),
     route: z.string().optional().describe('escalated_to / reminded: the route notified'),
     until: dateTime.optional().describe('acknowledged: when the acknowledgement lapses'),
+    wallClockAt: dateTime.optional().describe("An operator's action: the wall-clock time it was done, beside `at` (the stream's event-time clock)"),
   })
   .meta({ id: 'AlertHistoryEntry' });
 
@@ -74,13 +75,43 @@ const listQuery = z.object({
 });
 
 const idParams = z.object({ id: z.string().describe('Alert id, e.g. al_0123456789abcdef0123') });
-const operationBody = z.object({
-  by: z.string().trim().min(1).max(200).describe('who acts: an operator name or id'),
+const operationFields = {
+  by: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("With auth on, not who acts: `by` is the token's name, and a different `by` is kept in the note as `[by: …]`. With auth off (loopback), who acts"),
   note: z.string().max(2000).optional(),
-});
-const ackBody = operationBody.extend({
-  until: dateTimeParam.optional().describe('Event time when the acknowledgement lapses: the alert is then open again and notified (ack timeout)'),
-});
+};
+// A POST with no body at all (an ack with nothing to add) reads as `{}`.
+const noBodyAsEmpty = (v: unknown) => v ?? {};
+const operationBody = z.preprocess(noBodyAsEmpty, z.object(operationFields));
+const ackBody = z.preprocess(
+  noBodyAsEmpty,
+  z.object({
+    ...operationFields,
+    until: dateTimeParam.optional().describe('Event time when the acknowledgement lapses: the alert is then open again and notified (ack timeout)'),
+  }),
+);
+
+/** Recorded with auth off when the body names nobody. */
+export const ANONYMOUS_OPERATOR = 'loopback';
+
+/**
+ * Who an acknowledgement or resolve is recorded as. With tokens it is the token's name, so
+ * a body cannot claim someone else's; what it claimed stays readable in the note (a shared
+ * duty-room token whose user signs the note loses nothing). With auth off, nobody is
+ * authenticated and the body's `by` is all there is.
+ */
+export function operatorOf(request: FastifyRequest, body: { by?: string; note?: string }): { by: string; note: string | undefined } {
+  const caller = request.caller;
+  if (caller === null) return { by: body.by ?? ANONYMOUS_OPERATOR, note: body.note };
+  if (body.by === undefined || body.by === caller.name) return { by: caller.name, note: body.note };
+  const claim = `[by: ${body.by}]`;
+  return { by: caller.name, note: body.note === undefined || body.note === '' ? claim : `${claim} ${body.note}` };
+}
 
 const CAP_TYPE = 'application/cap+xml';
 const capMessage: ResponseSpec = text(CAP_TYPE, 'The alert as an OASIS CAP 1.2 message in the shape of GB/T 35965.1 (README: CAP mapping)');
@@ -136,7 +167,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (request) => {
       try {
         const page = deps.alerts.listAlerts(request.query);
-        return { items: page.items.map((a) => toPublicAlert(liveCopy(deps, a))), nextCursor: page.nextCursor };
+        return { items: page.items.map((a) => toPublicAlert(liveCopy(deps, a), deps.config.timeZone)), nextCursor: page.nextCursor };
       } catch (err) {
         if (err instanceof InvalidCursorError) throw new HuitianError('VALIDATION_FAILED', { details: 'cursor is not one this server issued' });
         throw err;
@@ -165,7 +196,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
     }),
     (request, reply) => {
       const { severity, category, district, entityId } = request.query;
-      streamAlerts(deps.hub, deps.alerts, request, reply, { severity, category, district, entityId });
+      streamAlerts(deps.hub, deps.alerts, request, reply, deps.config.timeZone, { severity, category, district, entityId });
     },
   );
 
@@ -251,7 +282,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (request, reply) => {
       const alert = findAlert(deps, request.params.id);
       if (wantsCap(request.headers.accept)) return reply.type(`${CAP_TYPE}; charset=utf-8`).send(deps.renderCap(alert));
-      return toPublicAlert(alert);
+      return toPublicAlert(alert, deps.config.timeZone);
     },
   );
 
@@ -260,7 +291,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
     route({
       operationId: 'acknowledgeAlert',
       summary: 'Acknowledge an open alert',
-      description: '确认（签收）一条未处理的告警；按事件时间记录操作人与备注。`until`：确认到期时间（事件时间），到期仍未解除则重新打开并再次通知。',
+      description: '确认（签收）一条未处理的告警：处置人为令牌名称（请求体中另报的 by 记入备注），记录事件时间与操作时间（wallClockAt）及备注。`until`：确认到期时间（事件时间），到期仍未解除则重新打开并再次通知。',
       tags: ['alerts'],
       action: 'operate',
       params: idParams,
@@ -269,7 +300,8 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
     }),
     async (request) => {
       const until = request.body.until === undefined ? undefined : parseRfc3339(request.body.until)!;
-      return toPublicAlert(deps.pipeline.acknowledge(request.params.id, request.body.by, request.body.note, until));
+      const { by, note } = operatorOf(request, request.body);
+      return toPublicAlert(deps.pipeline.acknowledge(request.params.id, by, note, until), deps.config.timeZone);
     },
   );
 
@@ -278,13 +310,16 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
     route({
       operationId: 'resolveAlert',
       summary: 'Resolve an open or acknowledged alert',
-      description: '解除一条未处理或已确认的告警。',
+      description: '解除一条未处理或已确认的告警：处置人为令牌名称，记录事件时间与操作时间（wallClockAt）及备注。',
       tags: ['alerts'],
       action: 'operate',
       params: idParams,
       body: operationBody,
       responses: { 200: ok(alertSchema, 'The alert after the resolution'), 404: failure('ALERT_NOT_FOUND'), 409: failure('ALERT_TRANSITION_NOT_ALLOWED'), 503: failure('STORE_UNAVAILABLE') },
     }),
-    async (request) => toPublicAlert(deps.pipeline.resolve(request.params.id, request.body.by, request.body.note)),
+    async (request) => {
+      const { by, note } = operatorOf(request, request.body);
+      return toPublicAlert(deps.pipeline.resolve(request.params.id, by, note), deps.config.timeZone);
+    },
   );
 }

@@ -2,13 +2,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { formatRfc3339, parseRfc3339 } from '../../events/event-time.js';
+import { parseRfc3339 } from '../../events/event-time.js';
 import { HuitianError } from '../../errors.js';
 import { KPI_CATALOGUE, kpiByName } from '../../kpis/catalogue.js';
 import type { KpiDefinition } from '../../kpis/kpi-definition.js';
 import { BUCKET_MS } from '../../kpis/partials.js';
 import { evaluateKpi, kpiSeries, type PartialRow } from '../../kpis/query.js';
 import type { KpiReader } from '../../ports.js';
+import { formatInZone } from '../../time/time-zone.js';
 import type { AppDeps } from '../app-deps.js';
 import { dateTime, dateTimeParam, failure, ok, route } from '../route-schemas.js';
 
@@ -17,8 +18,8 @@ const MAX_SERIES_POINTS = 10_000;
 const DEFAULT_RANGE_MS = 24 * 3_600_000;
 
 const range = {
-  from: dateTimeParam.optional().describe('RFC 3339; default: `to` − 24 h'),
-  to: dateTimeParam.optional().describe('RFC 3339, exclusive; default: the end of the current minute of event time'),
+  from: dateTimeParam.optional().describe('RFC 3339 with any offset; default: `to` − 24 h'),
+  to: dateTimeParam.optional().describe('RFC 3339 with any offset, exclusive; default: the end of the current minute of event time'),
 };
 const nameParams = z.object({ name: z.string().describe('KPI name, e.g. fire_response_coverage_5min (GET /v1/kpis lists them)') });
 
@@ -187,7 +188,8 @@ export function registerKpiRoutes(app: FastifyInstance, deps: AppDeps): void {
       const grouping = def.kind === 'gauge' ? (groupBy.length > 0 ? 'bucket-and-tags' : 'bucket') : 'tags';
       const rows = await readPartials(deps, request, def.family, from, to, grouping);
       const result = evaluateKpi(def, rows, from, to, groupBy);
-      return { ...result, from: formatRfc3339(from), to: formatRfc3339(to) };
+      const zone = deps.config.timeZone;
+      return { ...result, from: formatInZone(from, zone), to: formatInZone(to, zone) };
     },
   );
 
@@ -221,14 +223,15 @@ export function registerKpiRoutes(app: FastifyInstance, deps: AppDeps): void {
         throw new HuitianError('VALIDATION_FAILED', { details: `the range holds more than ${MAX_SERIES_POINTS} steps; use a larger step` });
       }
       const rows = await readPartials(deps, request, def.family, from + stepMs - windowMs, to, 'bucket');
-      const points = kpiSeries(def, rows, from, to, stepMs, windowMs).map((p) => ({ ...p, at: formatRfc3339(p.at), from: formatRfc3339(p.from) }));
+      const zone = deps.config.timeZone;
+      const points = kpiSeries(def, rows, from, to, stepMs, windowMs).map((p) => ({ ...p, at: formatInZone(p.at, zone), from: formatInZone(p.from, zone) }));
       return {
         name: def.name,
         kind: def.kind,
         unit: def.unit,
         target: def.target,
-        from: formatRfc3339(from),
-        to: formatRfc3339(to),
+        from: formatInZone(from, zone),
+        to: formatInZone(to, zone),
         step: request.query.step,
         window: request.query.window ?? request.query.step,
         points,

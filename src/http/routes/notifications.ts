@@ -4,11 +4,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ALERT_CATEGORIES } from '../../alerts/alert.js';
-import { formatRfc3339, parseRfc3339 } from '../../events/event-time.js';
+import { parseRfc3339 } from '../../events/event-time.js';
 import { HuitianError } from '../../errors.js';
 import { silenceState, type Silence } from '../../notifications/silences.js';
 import type { StoredDelivery } from '../../ports.js';
 import { InvalidCursorError } from '../../sqlite/embedded-store.js';
+import { formatInZone } from '../../time/time-zone.js';
 import type { AppDeps } from '../app-deps.js';
 import { bearerToken } from '../auth.js';
 import { dateTime, dateTimeParam, failure, ok, route } from '../route-schemas.js';
@@ -84,20 +85,21 @@ function streamClock(deps: AppDeps): number {
   return deps.pipeline.engine.clock(deps.wallClock());
 }
 
-function publicSilence(s: Silence, watermark: number) {
+/** `zone`: times written in HUITIAN_TIMEZONE, as everywhere in the API. */
+function publicSilence(s: Silence, watermark: number, zone: string) {
   return {
     id: s.id,
     matchers: s.matchers,
-    startsAt: formatRfc3339(s.startsAt),
-    endsAt: formatRfc3339(s.endsAt),
+    startsAt: formatInZone(s.startsAt, zone),
+    endsAt: formatInZone(s.endsAt, zone),
     comment: s.comment,
     createdBy: s.createdBy,
-    createdAt: formatRfc3339(s.createdAt),
+    createdAt: formatInZone(s.createdAt, zone),
     state: silenceState(s, watermark),
   };
 }
 
-function publicDelivery(d: StoredDelivery): z.input<typeof deliverySchema> {
+function publicDelivery(d: StoredDelivery, zone: string): z.input<typeof deliverySchema> {
   return {
     deliveryId: d.deliveryId,
     notificationId: d.notificationId,
@@ -105,16 +107,16 @@ function publicDelivery(d: StoredDelivery): z.input<typeof deliverySchema> {
     receiver: d.receiver,
     route: d.route,
     reason: d.reason as 'transitions' | 'escalation' | 'reminder',
-    at: formatRfc3339(d.eventAt),
+    at: formatInZone(d.eventAt, zone),
     alertIds: d.alertIds,
     contentType: d.contentType,
     state: d.state,
     attempts: d.attempts,
-    nextAttemptAt: d.state === 'pending' ? new Date(d.nextAttemptAt).toISOString() : null,
+    nextAttemptAt: d.state === 'pending' ? formatInZone(d.nextAttemptAt, zone) : null,
     lastStatus: d.lastStatus,
     lastError: d.lastError,
-    createdAt: new Date(d.createdAt).toISOString(),
-    deliveredAt: d.deliveredAt === null ? null : new Date(d.deliveredAt).toISOString(),
+    createdAt: formatInZone(d.createdAt, zone),
+    deliveredAt: d.deliveredAt === null ? null : formatInZone(d.deliveredAt, zone),
   };
 }
 
@@ -141,7 +143,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: AppDeps):
     async (request) => {
       try {
         const page = deps.store.listDeliveries(request.query);
-        return { items: page.items.map(publicDelivery), nextCursor: page.nextCursor };
+        return { items: page.items.map((d) => publicDelivery(d, deps.config.timeZone)), nextCursor: page.nextCursor };
       } catch (err) {
         if (err instanceof InvalidCursorError) throw new HuitianError('VALIDATION_FAILED', { details: 'cursor is not one this server issued' });
         throw err;
@@ -172,7 +174,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: AppDeps):
         callerOf(request, deps),
       );
       void reply.code(201);
-      return publicSilence(silence, streamClock(deps));
+      return publicSilence(silence, streamClock(deps), deps.config.timeZone);
     },
   );
 
@@ -189,7 +191,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: AppDeps):
     }),
     async (request) => {
       const wm = streamClock(deps);
-      const items = deps.store.listSilences(request.query.state === undefined ? request.query.limit : 10_000).map((s) => publicSilence(s, wm));
+      const items = deps.store.listSilences(request.query.state === undefined ? request.query.limit : 10_000).map((s) => publicSilence(s, wm, deps.config.timeZone));
       return { items: (request.query.state === undefined ? items : items.filter((s) => s.state === request.query.state)).slice(0, request.query.limit) };
     },
   );
@@ -208,7 +210,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: AppDeps):
     async (request) => {
       const s = deps.store.getSilence(request.params.id);
       if (s === undefined) throw new HuitianError('SILENCE_NOT_FOUND', { id: request.params.id });
-      return publicSilence(s, streamClock(deps));
+      return publicSilence(s, streamClock(deps), deps.config.timeZone);
     },
   );
 
@@ -226,7 +228,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: AppDeps):
     async (request) => {
       const s = deps.pipeline.expireSilence(request.params.id);
       if (s === undefined) throw new HuitianError('SILENCE_NOT_FOUND', { id: request.params.id });
-      return publicSilence(s, Math.max(streamClock(deps), s.endsAt));
+      return publicSilence(s, Math.max(streamClock(deps), s.endsAt), deps.config.timeZone);
     },
   );
 }

@@ -2,9 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { formatRfc3339 } from '../../events/event-time.js';
 import { HuitianError } from '../../errors.js';
 import { InvalidCursorError } from '../../sqlite/embedded-store.js';
+import { ROLES } from '../../config.js';
+import { formatInZone } from '../../time/time-zone.js';
 import type { AppDeps } from '../app-deps.js';
 import { dateTime, failure, ok, route, text } from '../route-schemas.js';
 
@@ -12,8 +13,26 @@ const health = z.object({ status: z.literal('ok') });
 const ready = z.object({
   status: z.literal('ready'),
   checks: z.array(z.string()).describe('The checks that passed: store, influxdb, kafka, nats'),
-  stats: z.record(z.string(), z.number().nullable()).describe('Engine counters and sizes; watermark and maxEventTime in epoch ms'),
+  stats: z
+    .object({ watermark: dateTime.nullable(), maxEventTime: dateTime.nullable() })
+    .catchall(z.number().nullable())
+    .describe('Engine counters and sizes; watermark and maxEventTime as RFC 3339 (null before the first event)'),
 });
+const status = z
+  .object({
+    caller: z.object({ role: z.enum(ROLES), name: z.string() }).nullable().describe("The token's role and name; null with auth off"),
+    auth: z.boolean().describe('Whether tokens are configured'),
+    timeZone: z.string().describe('HUITIAN_TIMEZONE: the zone times are written in'),
+    timeMode: z.enum(['live', 'replay']),
+    now: dateTime.describe('The wall clock'),
+    ready: z.boolean().describe('Every check passed'),
+    checks: z.array(z.object({ name: z.string(), ready: z.boolean(), problem: z.string().nullable() })),
+    watermark: dateTime.nullable().describe('Event-time watermark'),
+    maxEventTime: dateTime.nullable().describe('Newest event time seen'),
+    lagSeconds: z.number().nullable().describe('Wall clock − newest event time: how far behind real time the data is (live)'),
+    activeAlerts: z.number().int(),
+  })
+  .meta({ id: 'Status' });
 const deadLetter = z
   .object({
     seq: z.number().int(),
@@ -54,20 +73,45 @@ export function registerOperationRoutes(app: FastifyInstance, deps: AppDeps): vo
       responses: { 200: ok(ready, 'Every check passed'), 503: failure('NOT_READY') },
     }),
     async (_request, reply) => {
-      const problems: Record<string, string> = {};
-      for (const c of deps.readiness) {
-        try {
-          const problem = await c.check();
-          if (problem !== null) problems[c.name] = problem;
-        } catch (err) {
-          problems[c.name] = (err as Error).message;
-        }
-      }
+      const checks = await runChecks(deps);
+      const problems = Object.fromEntries(checks.filter((c) => c.problem !== null).map((c) => [c.name, c.problem!]));
       if (Object.keys(problems).length > 0) {
         const error = new HuitianError('NOT_READY', { details: Object.entries(problems).map(([k, v]) => `${k}: ${v}`).join('; ') }, { details: problems });
         return reply.code(503).send(error.toBody());
       }
-      return { status: 'ready' as const, checks: deps.readiness.map((c) => c.name), stats: { ...deps.pipeline.engine.stats() } };
+      return { status: 'ready' as const, checks: checks.map((c) => c.name), stats: publicStats(deps) };
+    },
+  );
+
+  r.get(
+    '/v1/status',
+    route({
+      operationId: 'getStatus',
+      summary: 'Who is asking, how fresh the data is, and whether each store and source is ready',
+      description:
+        '控制台状态：调用者（令牌角色与名称）、事件时间水位、最新事件时间及其相对墙上时钟的滞后、各存储与数据源是否就绪。无论是否就绪都返回 200。\n\nFor a screen that must show it is live.',
+      tags: ['operations'],
+      action: 'read',
+      responses: { 200: ok(status, 'The status') },
+    }),
+    async (request) => {
+      const checks = await runChecks(deps);
+      const stats = deps.pipeline.engine.stats();
+      const now = deps.wallClock();
+      const zone = deps.config.timeZone;
+      return {
+        caller: request.caller,
+        auth: deps.config.tokenIdentities.size > 0,
+        timeZone: zone,
+        timeMode: deps.config.timeMode,
+        now: formatInZone(now, zone),
+        ready: checks.every((c) => c.problem === null),
+        checks: checks.map((c) => ({ name: c.name, ready: c.problem === null, problem: c.problem })),
+        watermark: stats.watermark === null ? null : formatInZone(stats.watermark, zone),
+        maxEventTime: stats.maxEventTime === null ? null : formatInZone(stats.maxEventTime, zone),
+        lagSeconds: stats.maxEventTime === null ? null : (now - stats.maxEventTime) / 1000,
+        activeAlerts: stats.activeAlerts,
+      };
     },
   );
 
@@ -104,11 +148,35 @@ export function registerOperationRoutes(app: FastifyInstance, deps: AppDeps): vo
     async (request) => {
       try {
         const page = deps.deadLetters.listDeadLetters(request.query.limit, request.query.cursor);
-        return { items: page.items.map((d) => ({ ...d, receivedAt: formatRfc3339(d.receivedAt) })), nextCursor: page.nextCursor };
+        return { items: page.items.map((d) => ({ ...d, receivedAt: formatInZone(d.receivedAt, deps.config.timeZone) })), nextCursor: page.nextCursor };
       } catch (err) {
         if (err instanceof InvalidCursorError) throw new HuitianError('VALIDATION_FAILED', { details: 'cursor is not one this server issued' });
         throw err;
       }
     },
   );
+}
+
+/** Every readiness check, with its problem (null when ready); a check that throws is not ready. */
+async function runChecks(deps: AppDeps): Promise<Array<{ name: string; problem: string | null }>> {
+  const out: Array<{ name: string; problem: string | null }> = [];
+  for (const c of deps.readiness) {
+    try {
+      out.push({ name: c.name, problem: await c.check() });
+    } catch (err) {
+      out.push({ name: c.name, problem: (err as Error).message });
+    }
+  }
+  return out;
+}
+
+/** The engine's counters, its times written as RFC 3339 in the configured zone. */
+function publicStats(deps: AppDeps) {
+  const stats = deps.pipeline.engine.stats();
+  const zone = deps.config.timeZone;
+  return {
+    ...stats,
+    watermark: stats.watermark === null ? null : formatInZone(stats.watermark, zone),
+    maxEventTime: stats.maxEventTime === null ? null : formatInZone(stats.maxEventTime, zone),
+  };
 }
