@@ -21,6 +21,7 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerKpiRoutes } from './routes/kpis.js';
 import { registerNotificationRoutes } from './routes/notifications.js';
 import { registerOperationRoutes } from './routes/operations.js';
+import { registerTargetRoutes } from './routes/targets.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -168,6 +169,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAlertRoutes(app, deps);
   registerKpiRoutes(app, deps);
   registerNotificationRoutes(app, deps);
+  registerTargetRoutes(app, deps);
   return app;
 }
 

@@ -19,6 +19,8 @@ export const alertAckSecondsMean: MeanKpi = {
   unit: 's',
   target: null,
   targetDirection: null,
+  targetBasis: '无目标：行动计划未规定告警确认时长，应由运营指挥中心按其值班制度设定。',
+  targetBasisEn: "No target: the action plan sets none for acknowledging alerts; the operations centre's duty rules should.",
   kind: 'mean',
   family: ALERT_ACK_FAMILY,
   groupTags: ['category'],

@@ -2,6 +2,7 @@
  * What a KPI is, for the catalogue (`GET /v1/kpis`) and for the query code that turns
  * merged partial fields into a value.
  */
+import type { RulesConfig } from '../alerts/rules-config.js';
 import type { Fields } from './partials.js';
 
 export type KpiKind = 'ratio' | 'percentile' | 'gauge' | 'mean';
@@ -12,10 +13,15 @@ interface KpiBase {
   title: string;
   titleEn: string;
   unit: string;
-  /** Target value, or null when the KPI has none. */
+  /** Target value, or null when the KPI has none (then `targetBasis` says why). */
   target: number | null;
-  /** How `value` is compared with `target`. */
-  targetDirection: 'atLeast' | 'atMost' | null;
+  /** How `value` is compared with `target`: `below` is strictly less. */
+  targetDirection: 'atLeast' | 'atMost' | 'below' | null;
+  /** Where the target comes from, or why there is none (中文, then English). */
+  targetBasis: string;
+  targetBasisEn: string;
+  /** A target that follows the rules' configuration (e.g. the yellow depth); replaces `target`. */
+  targetOf?: (rules: RulesConfig) => number;
   /** Partial family (InfluxDB measurement) the KPI is computed from. */
   family: string;
   /** Tags a query may group by. */
@@ -49,3 +55,8 @@ export interface GaugeKpi extends KpiBase {
 }
 
 export type KpiDefinition = RatioKpi | PercentileKpi | MeanKpi | GaugeKpi;
+
+/** The definition with its target as configured (see `targetOf`); the same object when fixed. */
+export function withConfiguredTarget<K extends KpiDefinition>(def: K, rules: RulesConfig): K {
+  return def.targetOf === undefined ? def : { ...def, target: def.targetOf(rules) };
+}

@@ -39,7 +39,14 @@ export interface KpiResult {
 
 export function meetsTarget(def: KpiDefinition, value: number | null): boolean | null {
   if (value === null || def.target === null || def.targetDirection === null) return null;
-  return def.targetDirection === 'atLeast' ? value >= def.target : value <= def.target;
+  switch (def.targetDirection) {
+    case 'atLeast':
+      return value >= def.target;
+    case 'atMost':
+      return value <= def.target;
+    case 'below':
+      return value < def.target;
+  }
 }
 
 /** Value and companion figures of a KPI from fields merged over a range (non-gauge kinds). */

@@ -89,6 +89,7 @@ const ROUTES: RouteCase[] = [
   },
   { method: 'GET', path: '/v1/dead-letters', action: 'read', okStatus: 200, prepare: async () => ({ url: '/v1/dead-letters?limit=5' }) },
   { method: 'GET', path: '/v1/status', action: 'read', okStatus: 200, prepare: async () => ({ url: '/v1/status' }) },
+  { method: 'GET', path: '/v1/targets', action: 'read', okStatus: 200, prepare: async () => ({ url: `/v1/targets?${KPI_RANGE}` }) },
 ];
 
 const TABLE = ROUTES.flatMap((route) => ROLES.map((role) => ({ route, role, allowed: ALLOWED[route.action].includes(role) })));

@@ -2,12 +2,13 @@
  * GET /v1/kpis (the catalogue), GET /v1/kpis/:name (ratio, percentile, gauge and mean
  * answers over [from, to), grouped or not) and GET /v1/kpis/:name/series.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { beijing, FIRE_FIXTURE, HAND_COMPUTED } from '../fixtures/fire-response-small.js';
 import { cloudEvent, HLG, HY, TTYN, utilityAlarm, waterlogging, parking, T0 } from '../helpers/events.js';
-import { expectError, get, post, postEvents, q, startTestService, useServiceCleanup } from '../helpers/service.js';
+import { expectError, get, post, postEvents, q, startTestService, tempDir, useServiceCleanup } from '../helpers/service.js';
 
 useServiceCleanup();
 
@@ -35,16 +36,20 @@ describe('GET /v1/kpis', () => {
     const r = await get(app, '/v1/kpis');
     expect(r.status).toBe(200);
     const items = r.json.items as Array<Record<string, unknown>>;
-    expect(items.map((k) => [k.name, k.kind, k.unit, k.target, k.groupTags])).toEqual([
-      ['fire_response_coverage_5min', 'ratio', 'ratio', 0.8, ['district', 'station']],
-      ['fire_response_time_p90', 'percentile', 's', 300, ['district', 'station']],
-      ['waterlogging_points_over_threshold', 'gauge', 'points', null, ['district', 'point']],
-      ['waterlogging_max_depth_cm', 'gauge', 'cm', null, ['district', 'point']],
-      ['parking_occupancy_rate', 'gauge', 'ratio', null, ['district', 'lot']],
-      ['utility_active_alarms', 'gauge', 'alarms', null, ['network', 'district']],
-      ['alert_ack_seconds_mean', 'mean', 's', null, ['category']],
+    expect(items.map((k) => [k.name, k.kind, k.unit, k.target, k.targetDirection, k.groupTags])).toEqual([
+      ['fire_response_coverage_5min', 'ratio', 'ratio', 0.8, 'atLeast', ['district', 'station']],
+      ['fire_response_time_p90', 'percentile', 's', 300, 'atMost', ['district', 'station']],
+      ['waterlogging_points_over_threshold', 'gauge', 'points', 0, 'atMost', ['district', 'point']],
+      ['waterlogging_max_depth_cm', 'gauge', 'cm', 15, 'below', ['district', 'point']],
+      ['parking_occupancy_rate', 'gauge', 'ratio', 0.85, 'atMost', ['district', 'lot']],
+      ['utility_active_alarms', 'gauge', 'alarms', 0, 'atMost', ['network', 'district']],
+      ['alert_ack_seconds_mean', 'mean', 's', null, null, ['category']],
     ]);
     for (const k of items) {
+      // A target, or the reason there is none, always in both languages.
+      expect(k.targetBasis as string).toMatch(/[\u4e00-\u9fff]/);
+      expect((k.targetBasisEn as string).length).toBeGreaterThan(20);
+      expect(k).not.toHaveProperty('targetOf');
       expect(typeof k.title).toBe('string');
       expect(k.title as string).toMatch(/[\u4e00-\u9fff]/);
       expect(typeof k.titleEn).toBe('string');
@@ -53,6 +58,18 @@ describe('GET /v1/kpis', () => {
       expect(k.aggregates).toEqual(k.kind === 'gauge' ? ['last', 'max', 'mean'] : undefined);
     }
     expect(items[0]).toMatchObject({ title: '消防救援 5 分钟响应时间覆盖率', titleEn: 'Fire and rescue 5-minute response coverage' });
+  });
+
+  it('follows the configured rules where a target is a rule’s threshold', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'rules.json');
+    writeFileSync(file, JSON.stringify({ rules: { waterlogging: { yellowCm: 20, orangeCm: 30, redCm: 45 }, kpiBreach: { target: 0.9 } } }));
+    const { app } = await startTestService({ env: { HUITIAN_CONFIG: file } });
+    const items = (await get(app, '/v1/kpis')).json.items as Array<{ name: string; target: number }>;
+    expect(Object.fromEntries(items.map((k) => [k.name, k.target]))).toMatchObject({ waterlogging_max_depth_cm: 20, fire_response_coverage_5min: 0.9 });
+    await postEvents(app, [waterlogging('t1', 0, 'P1', 18, HLG), waterlogging('t2', 120, 'P1', 18, HLG)]);
+    // 18 cm is below a 20 cm yellow level: the deepest-water target is met.
+    expect(await kpi(app, 'waterlogging_max_depth_cm', MORNING)).toMatchObject({ value: 18, target: 20, meetsTarget: true });
   });
 
   it('names the configured clock start of the fire KPIs', async () => {
@@ -174,22 +191,24 @@ describe('GET /v1/kpis/:name', () => {
       expect((await postEvents(app, scenario)).json.accepted).toBe(8);
       // Deepest water per minute 08:00 … 08:08: 12, 30, 30, 30, 8, 8, 8, 8, 8.
       const depth = await kpi(app, 'waterlogging_max_depth_cm', `${MORNING}&groupBy=point`);
-      expect(depth).toMatchObject({ kind: 'gauge', unit: 'cm', value: 8, last: 8, max: 30, samples: 9, meetsTarget: null });
+      // The last minute's 8 cm is below the 15 cm target, though 30 cm was reached.
+      expect(depth).toMatchObject({ kind: 'gauge', unit: 'cm', value: 8, last: 8, max: 30, samples: 9, target: 15, meetsTarget: true });
       expect(depth.mean).toBeCloseTo(142 / 9, 12);
       expect(depth.groups).toHaveLength(1);
       expect(depth.groups[0]).toMatchObject({ key: { point: 'P1' }, value: 8, last: 8, max: 30, samples: 9 });
       // Latest depth ≥ 15 cm at the end of the minute: only 08:01 and 08:02.
       const over = await kpi(app, 'waterlogging_points_over_threshold', MORNING);
-      expect(over).toMatchObject({ value: 0, last: 0, max: 1, samples: 9 });
+      expect(over).toMatchObject({ value: 0, last: 0, max: 1, samples: 9, target: 0, meetsTarget: true });
       expect(over.mean).toBeCloseTo(2 / 9, 12);
       const occupancy = await kpi(app, 'parking_occupancy_rate', `${MORNING}&groupBy=lot`);
-      expect(occupancy).toMatchObject({ value: 130 / 150, last: 130 / 150, max: 130 / 150, samples: 9 });
+      // 87 % is above the 85 % at which drivers start cruising for a space.
+      expect(occupancy).toMatchObject({ value: 130 / 150, last: 130 / 150, max: 130 / 150, samples: 9, target: 0.85, meetsTarget: false });
       expect(occupancy.groups.map((g: { key: unknown; value: number }) => [g.key, g.value])).toEqual([
         [{ lot: 'A' }, 0.8],
         [{ lot: 'B' }, 1],
       ]);
       const alarms = await kpi(app, 'utility_active_alarms', `${MORNING}&groupBy=network`);
-      expect(alarms).toMatchObject({ value: 1, last: 1, max: 1, mean: 1, samples: 7, groups: [{ key: { network: 'water' }, value: 1 }] });
+      expect(alarms).toMatchObject({ value: 1, last: 1, max: 1, mean: 1, samples: 7, target: 0, meetsTarget: false, groups: [{ key: { network: 'water' }, value: 1 }] });
     });
 
     it('answers a mean with sum and count', async () => {

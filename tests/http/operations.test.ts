@@ -186,6 +186,7 @@ describe('OpenAPI', () => {
         'GET /v1/silences/{id}',
         'DELETE /v1/silences/{id}',
         'GET /v1/status',
+        'GET /v1/targets',
       ].sort(),
     );
     const listParams = (r.json.paths['/v1/alerts'].get.parameters as Array<{ name: string }>).map((p) => p.name);

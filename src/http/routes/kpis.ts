@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parseRfc3339 } from '../../events/event-time.js';
 import { HuitianError } from '../../errors.js';
 import { KPI_CATALOGUE, kpiByName } from '../../kpis/catalogue.js';
-import type { KpiDefinition } from '../../kpis/kpi-definition.js';
+import { withConfiguredTarget, type KpiDefinition } from '../../kpis/kpi-definition.js';
 import { BUCKET_MS } from '../../kpis/partials.js';
 import { evaluateKpi, kpiSeries, type PartialRow } from '../../kpis/query.js';
 import type { KpiReader } from '../../ports.js';
@@ -17,7 +17,7 @@ const STEPS: Record<string, number> = { '1m': 60_000, '5m': 300_000, '1h': 3_600
 const MAX_SERIES_POINTS = 10_000;
 const DEFAULT_RANGE_MS = 24 * 3_600_000;
 
-const range = {
+export const range = {
   from: dateTimeParam.optional().describe('RFC 3339 with any offset; default: `to` − 24 h'),
   to: dateTimeParam.optional().describe('RFC 3339 with any offset, exclusive; default: the end of the current minute of event time'),
 };
@@ -42,7 +42,9 @@ const catalogueBase = {
   titleEn: z.string(),
   unit: z.string(),
   target: num,
-  targetDirection: z.enum(['atLeast', 'atMost']).nullable(),
+  targetDirection: z.enum(['atLeast', 'atMost', 'below']).nullable().describe('How value is compared with target; `below` is strictly less'),
+  targetBasis: z.string().describe('Where the target comes from, or why there is none (Chinese)'),
+  targetBasisEn: z.string(),
   family: z.string().describe('Partial family = InfluxDB measurement'),
   groupTags: z.array(z.string()).describe('Tags `groupBy` accepts'),
   description: z.string().describe('Chinese'),
@@ -114,20 +116,20 @@ export function parseWindow(text: string): number | undefined {
 }
 
 function catalogueEntryOf(def: KpiDefinition, deps: AppDeps) {
-  const { minuteValue: _ignored, ...rest } = def as KpiDefinition & { minuteValue?: unknown };
+  const { minuteValue: _ignored, targetOf: _resolved, ...rest } = withConfiguredTarget(def, deps.config.rules) as KpiDefinition & { minuteValue?: unknown };
   const entry: Record<string, unknown> = { ...rest };
   if (def.family === 'fire_response') entry.clockStart = deps.config.fireClockStart;
   if (def.kind === 'gauge') entry.aggregates = ['last', 'max', 'mean'];
   return entry;
 }
 
-function resolveKpi(name: string): KpiDefinition {
+function resolveKpi(name: string, deps: AppDeps): KpiDefinition {
   const def = kpiByName(name);
   if (def === undefined) throw new HuitianError('KPI_NOT_FOUND', { name });
-  return def;
+  return withConfiguredTarget(def, deps.config.rules);
 }
 
-function resolveRange(deps: AppDeps, from: string | undefined, to: string | undefined): [number, number] {
+export function resolveRange(deps: AppDeps, from: string | undefined, to: string | undefined): [number, number] {
   const end = to !== undefined ? parseRfc3339(to)! : Math.floor(deps.pipeline.engine.clock(deps.wallClock()) / BUCKET_MS) * BUCKET_MS + BUCKET_MS;
   const start = from !== undefined ? parseRfc3339(from)! : end - DEFAULT_RANGE_MS;
   if (!(start < end)) throw new HuitianError('VALIDATION_FAILED', { details: '`from` must be before `to`' });
@@ -138,7 +140,7 @@ function resolveRange(deps: AppDeps, from: string | undefined, to: string | unde
  * Partial rows from the KPI store. A store that times out or refuses (InfluxDB away or
  * overloaded) is a 503 the client may retry, never a 500: the request was fine.
  */
-async function readPartials(deps: AppDeps, request: FastifyRequest, ...args: Parameters<KpiReader['partialRows']>): Promise<PartialRow[]> {
+export async function readPartials(deps: AppDeps, request: FastifyRequest, ...args: Parameters<KpiReader['partialRows']>): Promise<PartialRow[]> {
   try {
     return await deps.kpis.partialRows(...args);
   } catch (err) {
@@ -155,7 +157,7 @@ export function registerKpiRoutes(app: FastifyInstance, deps: AppDeps): void {
     route({
       operationId: 'listKpis',
       summary: 'The KPI catalogue',
-      description: '指标目录：每项指标的名称、中英文标题、单位、目标值、类型、可分组标签与口径说明。',
+      description: '指标目录：每项指标的名称、中英文标题、单位、目标值及其依据（无目标时说明原因）、类型、可分组标签与口径说明。',
       tags: ['kpis'],
       action: 'read',
       responses: { 200: ok(catalogue, 'Every KPI the service computes') },
@@ -177,7 +179,7 @@ export function registerKpiRoutes(app: FastifyInstance, deps: AppDeps): void {
       responses: { 200: ok(kpiResult, 'The KPI over the range'), 404: failure('KPI_NOT_FOUND'), 503: failure('STORE_UNAVAILABLE') },
     }),
     async (request) => {
-      const def = resolveKpi(request.params.name);
+      const def = resolveKpi(request.params.name, deps);
       const [from, to] = resolveRange(deps, request.query.from, request.query.to);
       const groupBy = (request.query.groupBy ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
       for (const g of groupBy) {
@@ -214,7 +216,7 @@ export function registerKpiRoutes(app: FastifyInstance, deps: AppDeps): void {
       responses: { 200: ok(kpiSeriesAnswer, 'The series'), 404: failure('KPI_NOT_FOUND'), 503: failure('STORE_UNAVAILABLE') },
     }),
     async (request) => {
-      const def = resolveKpi(request.params.name);
+      const def = resolveKpi(request.params.name, deps);
       const [from, to] = resolveRange(deps, request.query.from, request.query.to);
       const stepMs = STEPS[request.query.step]!;
       const windowMs = request.query.window === undefined ? stepMs : parseWindow(request.query.window);
