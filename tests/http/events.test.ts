@@ -390,9 +390,9 @@ describe('POST /v1/events: a bad record never costs its neighbours (issue 9)', (
     const { app, clock } = await startTestService();
     expect((await postEvents(app, [deep('w', 600, 'P0')])).status).toBe(202);
     clock.advance(1000);
-    // Late events as their producers wrote them: pretty-printed, time with an offset.
+    // Late events as their producers wrote them: pretty-printed, time in UTC (the API would write +08:00).
     const late = (id: string) => {
-      const text = JSON.stringify(deep(id, 0, 'P1'), null, 2).replace(/"time": "[^"]+"/, '"time": "2026-07-21T08:00:00+08:00"');
+      const text = JSON.stringify(deep(id, 0, 'P1'), null, 2).replace(/"time": "[^"]+"/, '"time": "2026-07-21T00:00:00.000Z"');
       expect(JSON.parse(text).time).not.toBe(deep(id, 0).time);
       return text;
     };

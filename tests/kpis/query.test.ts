@@ -119,13 +119,18 @@ describe('evaluateKpi: gauges', () => {
 });
 
 describe('meetsTarget', () => {
-  it('compares in the KPI’s direction, inclusive', () => {
+  it('compares in the KPI’s direction, inclusive for at least / at most, strict for below', () => {
     expect(meetsTarget(fireResponseCoverage, 0.8)).toBe(true);
     expect(meetsTarget(fireResponseCoverage, 0.7999)).toBe(false);
     expect(meetsTarget(fireResponseTimeP90, 300)).toBe(true);
     expect(meetsTarget(fireResponseTimeP90, 305)).toBe(false);
     expect(meetsTarget(fireResponseCoverage, null)).toBeNull();
-    expect(meetsTarget(parkingOccupancyRate, 0.5)).toBeNull();
+    expect(meetsTarget(parkingOccupancyRate, 0.85)).toBe(true);
+    expect(meetsTarget(parkingOccupancyRate, 0.86)).toBe(false);
+    // 15 cm opens the yellow warning: the deepest-water target is strictly below it.
+    expect(meetsTarget(waterloggingMaxDepth, 14.9)).toBe(true);
+    expect(meetsTarget(waterloggingMaxDepth, 15)).toBe(false);
+    expect(meetsTarget(alertAckSecondsMean, 10)).toBeNull();
   });
 });
 
