@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` needs nothing running; `integration` talks to real Kafka, NATS and
-// InfluxDB that tests/integration/global-setup.ts starts through scripts/services.sh.
+// Three projects: `unit` needs nothing running; `integration` talks to real Kafka, NATS and
+// InfluxDB that tests/integration/global-setup.ts starts through scripts/services.sh;
+// `browser` drives the operations console in a real Chromium (Debian's, never downloaded).
 export default defineConfig({
   test: {
     projects: [
@@ -9,7 +10,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/**/*.test.ts'],
-          exclude: ['tests/integration/**'],
+          exclude: ['tests/integration/**', 'tests/browser/**'],
           testTimeout: 30_000,
         },
       },
@@ -20,6 +21,15 @@ export default defineConfig({
           globalSetup: ['tests/integration/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['tests/browser/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
           fileParallelism: false,
         },
       },

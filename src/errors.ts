@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   ALERT_TRANSITION_NOT_ALLOWED: { status: 409, retriable: false, message: 'alert {id} is {status}; it cannot be {action}' },
   SILENCE_NOT_FOUND: { status: 404, retriable: false, message: 'no silence with id {id}; GET /v1/silences lists them' },
   KPI_NOT_FOUND: { status: 404, retriable: false, message: 'no KPI named {name}; GET /v1/kpis lists them' },
+  CONSOLE_NOT_BUILT: { status: 503, retriable: false, message: 'the operations console is not built; run npm run build (npm ci does it) and restart' },
   NOT_READY: { status: 503, retriable: true, message: 'the service is not ready: {details}' },
   STORE_UNAVAILABLE: { status: 503, retriable: true, message: 'a store is unavailable: {details}' },
   SOURCE_UNAVAILABLE: { status: 503, retriable: true, message: 'an event source is unavailable: {details}' },

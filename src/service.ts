@@ -61,6 +61,8 @@ export interface ServiceOptions {
   tickMs?: number;
   /** A durable commit failed: the process should exit so a restart recovers. */
   onFatal?: (err: Error) => void;
+  /** The built console's directory (default dist/console). */
+  consoleDir?: string;
 }
 
 export function engineConfigOf(config: ServiceConfig): EngineConfig {
@@ -172,7 +174,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
     for (const s of sources) readiness.push({ name: s.name, check: () => s.problem() });
   };
 
-  const app = await buildApp({ config, logger, pipeline, alerts: store, deadLetters: store, kpis, metrics, hub, readiness, wallClock, store, renderCap });
+  const app = await buildApp({ config, logger, pipeline, alerts: store, deadLetters: store, kpis, metrics, hub, readiness, wallClock, store, renderCap, consoleDir: options.consoleDir });
   let ticker: NodeJS.Timeout | undefined;
   let flusher: NodeJS.Timeout | undefined;
   let stopped = false;

@@ -29,4 +29,6 @@ export interface AppDeps {
   store: EmbeddedStore;
   /** The CAP 1.2 message of an alert version. */
   renderCap: (alert: Alert) => string;
+  /** Where the built console is (default dist/console); tests build one of their own. */
+  consoleDir?: string;
 }

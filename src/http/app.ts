@@ -14,6 +14,7 @@ import { HuitianError } from '../errors.js';
 import type { AppDeps } from './app-deps.js';
 import { bearerToken, mayPerform, ROLE_FOR, TokenVerifier, type Action } from './auth.js';
 import { INGEST_CONTENT_TYPES } from './ingest-body.js';
+import { registerConsoleRoutes } from './console.js';
 import { RouteMethods } from './route-methods.js';
 import { openApiTransform, openApiTransformObject } from './route-schemas.js';
 import { registerAlertRoutes } from './routes/alerts.js';
@@ -170,6 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerKpiRoutes(app, deps);
   registerNotificationRoutes(app, deps);
   registerTargetRoutes(app, deps);
+  registerConsoleRoutes(app, deps.consoleDir);
   return app;
 }
 

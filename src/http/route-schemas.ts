@@ -171,10 +171,16 @@ export function route<const S extends RouteSpec>(
   merge(responses, 500, failure('INTERNAL'));
 
   const response: Record<string, unknown> = {};
-  const extras: Record<string, { headers?: Record<string, HeaderSpec>; errorCodes?: ErrorCode[] }> = {};
+  const extras: Record<string, { headers?: Record<string, HeaderSpec>; errorCodes?: ErrorCode[]; noBody?: string }> = {};
   for (const [status, r] of Object.entries(responses)) {
     const content: Record<string, { schema: z.ZodType }> = {};
     for (const [mediaType, schema] of Object.entries(r.content ?? {})) content[mediaType] = { schema };
+    // A status with no body (a redirect, 304) has no serializer schema for fastify to compile:
+    // it reaches the document through the extras.
+    if (Object.keys(content).length === 0) {
+      extras[status] = { headers: r.headers, errorCodes: r.errorCodes, noBody: r.description };
+      continue;
+    }
     response[status] = { description: r.description, content };
     if (r.headers !== undefined || r.errorCodes !== undefined) extras[status] = { headers: r.headers, errorCodes: r.errorCodes };
   }
@@ -233,10 +239,11 @@ export function openApiTransformObject(extraComponents: Record<string, unknown> 
     const doc = jsonSchemaTransformObject(input) as OpenApiDocument;
     for (const methods of Object.values(doc.paths ?? {})) {
       for (const op of Object.values(methods)) {
-        const extras = op[EXTRA_KEY] as Record<string, { headers?: Record<string, HeaderSpec>; errorCodes?: ErrorCode[] }> | undefined;
+        const extras = op[EXTRA_KEY] as Record<string, { headers?: Record<string, HeaderSpec>; errorCodes?: ErrorCode[]; noBody?: string }> | undefined;
         delete op[EXTRA_KEY];
         const responses = op.responses as Record<string, Record<string, unknown>>;
         for (const [status, extra] of Object.entries(extras ?? {})) {
+          if (responses[status] === undefined && extra.noBody !== undefined) responses[status] = { description: extra.noBody };
           const r = responses[status];
           if (r === undefined) continue;
           if (extra.headers !== undefined) r.headers = extra.headers;

@@ -50,6 +50,8 @@ export interface StartOptions {
   clock?: ManualClock;
   /** Configure a token per role (TOKENS). */
   auth?: boolean;
+  /** A built console to serve (tests/helpers/browser.ts builds one). */
+  consoleDir?: string;
 }
 
 export interface TestService {
@@ -74,7 +76,7 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
   };
   const config = loadConfig(env, options.overrides ?? {});
   const clock = options.clock ?? new ManualClock();
-  const service = await createService(config, { logger: createLogger('silent'), wallClock: clock.now });
+  const service = await createService(config, { logger: createLogger('silent'), wallClock: clock.now, consoleDir: options.consoleDir });
   const nonConforming: string[] = [];
   checkEveryAnswer(service.app, nonConforming);
   let stopped = false;
@@ -96,15 +98,21 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
 }
 const running: TestService[] = [];
 
-/** Registers the hooks that stop every service a test started and remove the temp dirs. */
-export function useServiceCleanup(): void {
-  afterEach(async () => {
+/**
+ * Registers the hooks that stop every service a test started, check that their answers
+ * were all declared in the OpenAPI document, and remove the temp dirs: after each test,
+ * or (`'file'`) once after the file, for a service shared by its tests.
+ */
+export function useServiceCleanup(scope: 'test' | 'file' = 'test'): void {
+  const stopAll = async () => {
     const services = running.splice(0);
     for (const s of services) await s.stop();
     const problems = services.flatMap((s) => s.nonConforming);
     expect(problems, 'answers that the OpenAPI document does not declare').toEqual([]);
-  });
-  afterAll(() => {
+  };
+  if (scope === 'test') afterEach(stopAll);
+  afterAll(async () => {
+    if (scope === 'file') await stopAll();
     for (const dir of createdDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 }

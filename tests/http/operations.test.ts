@@ -187,6 +187,10 @@ describe('OpenAPI', () => {
         'DELETE /v1/silences/{id}',
         'GET /v1/status',
         'GET /v1/targets',
+        'GET /',
+        'GET /console',
+        'GET /console/',
+        'GET /console/{file}',
       ].sort(),
     );
     const listParams = (r.json.paths['/v1/alerts'].get.parameters as Array<{ name: string }>).map((p) => p.name);
