@@ -23,6 +23,7 @@ const LANG_KEY = 'huitian.console.lang';
 const MUTE_KEY = 'huitian.console.muted';
 const REFRESH_MS = 10_000;
 const STATUS_MS = 5_000;
+const MAX_ALERTS = 2000;
 
 const state: State = initialState(localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'zh', localStorage.getItem(MUTE_KEY) === '1');
 let api = new Api(sessionStorage.getItem(TOKEN_KEY));
@@ -184,6 +185,7 @@ function onTransition(action: string, a: Alert): void {
     if (!state.muted) soundAlarm();
   }
   if (a.status === 'resolved') state.unseenRed.delete(a.id);
+  forgetOldResolved();
   scheduleKpis();
   redraw();
 }
@@ -208,9 +210,17 @@ function connectStream(): void {
 }
 
 async function loadAlerts(): Promise<void> {
-  const page = await api.get<{ items: Alert[] }>('/v1/alerts?limit=500');
-  for (const a of page.items) upsert(a);
+  // Every active alert (up to 500), and the most recent ones of any status for the resolved filter.
+  const [active, recent] = await Promise.all([api.get<{ items: Alert[] }>('/v1/alerts?status=active&limit=500'), api.get<{ items: Alert[] }>('/v1/alerts?limit=200')]);
+  for (const a of [...active.items, ...recent.items]) upsert(a);
   redraw();
+}
+
+/** A long shift resolves thousands of alerts: the oldest resolved ones leave the screen's memory. */
+function forgetOldResolved(): void {
+  if (state.alerts.size <= MAX_ALERTS) return;
+  const resolved = [...state.alerts.values()].filter((a) => a.status === 'resolved' && a.id !== state.selected).sort((a, b) => Date.parse(a.updatedAt) - Date.parse(b.updatedAt));
+  for (const a of resolved.slice(0, state.alerts.size - MAX_ALERTS)) state.alerts.delete(a.id);
 }
 
 // --- KPIs, targets, status -----------------------------------------------------------
