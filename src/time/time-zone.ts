@@ -93,7 +93,8 @@ function localFields(ms: number, zone: string): { date: string; time: string; mi
  * the way an operator in Beijing reads it.
  */
 export function formatInZone(ms: number, zone: string): string {
-  const { date, time, millis, offset } = localFields(ms, zone);
+  // Whole milliseconds, as Date keeps them (a backoff with jitter computes fractions).
+  const { date, time, millis, offset } = localFields(Math.floor(ms), zone);
   const fraction = millis === 0 ? '' : `.${String(millis).padStart(3, '0')}`;
   return `${date}T${time}${fraction}${offsetText(offset)}`;
 }

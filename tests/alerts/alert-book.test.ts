@@ -134,7 +134,7 @@ describe('alert vocabulary', () => {
     const { book: b, changes } = book();
     b.raise(spec({ severity: 'orange' }));
     const wall = Date.parse('2026-07-22T10:30:00.250+08:00');
-    const acked = b.acknowledge(changes[0]!.alert.id, T + 5000, '值班员张伟', '已派排水车', wall);
+    const acked = b.acknowledge(changes[0]!.alert.id, T + 5000, '值班员张伟', '已派排水车', undefined, wall);
     expect(typeof acked).toBe('object');
     const pub = toPublicAlert(acked as Exclude<typeof acked, string>, 'Asia/Shanghai');
     expect(pub.history[1]).toEqual({

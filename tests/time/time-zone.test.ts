@@ -14,6 +14,9 @@ describe('time zones', () => {
     expect(formatInZone(T, 'Asia/Shanghai')).toBe('2026-07-21T08:15:00+08:00');
     expect(formatInZone(T + 250, 'Asia/Shanghai')).toBe('2026-07-21T08:15:00.250+08:00');
     expect(formatInZone(T + 5, 'Asia/Shanghai')).toBe('2026-07-21T08:15:00.005+08:00');
+    // Fractions of a millisecond are dropped, as toISOString drops them.
+    expect(formatInZone(T + 762.2698, 'Asia/Shanghai')).toBe('2026-07-21T08:15:00.762+08:00');
+    expect(formatInZone(T - 0.5, 'UTC')).toBe(new Date(T - 0.5).toISOString().replace('Z', '+00:00'));
     // 19:15 UTC is 03:15 the next day in Beijing (the example).
     expect(formatInZone(Date.parse('2026-07-20T19:15:35.000Z'), 'Asia/Shanghai')).toBe('2026-07-21T03:15:35+08:00');
     expect(formatInZone(T, 'UTC')).toBe('2026-07-21T00:15:00+00:00');
