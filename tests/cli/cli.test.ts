@@ -2,12 +2,11 @@
  * The built `huitian` command (bin/huitian.js → dist/): --help, and the exit codes
  * 0 ok, 1 failure, 2 usage. Built once here, as `npm ci` does through `prepare`.
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildConsole } from '../../console/build.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FIRE_FIXTURE } from '../fixtures/fire-response-small.js';
 import { HLG, waterlogging } from '../helpers/events.js';
 import { tempDir, useServiceCleanup } from '../helpers/service.js';
@@ -83,59 +82,5 @@ describe('huitian (built CLI)', () => {
     expect(badConfig.stderr).toMatch(/^huitian: configuration is invalid: /);
     expect(badConfig.stderr).toContain('--port: ');
     expect(badConfig.stderr).toContain('HUITIAN_TIME_MODE: ');
-  });
-});
-
-let demo: ReturnType<typeof spawn> | undefined;
-let stdout = '';
-
-/**
- * `huitian demo`, as `npm run demo` runs it, opens onto the console: its URL is the first
- * thing printed after the banner, the page is served there, and the suggested URLs are
- * over local (Beijing) days and answer.
- */
-describe('huitian demo (built CLI)', () => {
-  beforeAll(async () => {
-    // dist/ is built by the file's first beforeAll; the console as `npm ci` builds it.
-    await buildConsole();
-    demo = spawn(process.execPath, [join(ROOT, 'bin', 'huitian.js'), 'demo', '--port', '0', '--data-dir', tempDir(), '--log-level', 'warn'], { cwd: tempDir(), stdio: ['ignore', 'pipe', 'pipe'] });
-    await new Promise<void>((resolve, reject) => {
-      demo!.stdout!.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        if (stdout.includes('Ctrl-C')) resolve();
-      });
-      demo!.on('exit', (code) => reject(new Error(`huitian demo exited with ${code}: ${stdout}`)));
-    });
-  }, 120_000);
-
-  afterAll(async () => {
-    if (demo === undefined || demo.exitCode !== null) return;
-    const exited = new Promise((r) => demo!.once('exit', r));
-    demo.kill('SIGINT');
-    await exited;
-  });
-
-  it('prints the console URL first, and serves the console there', async () => {
-    const lines = stdout.split('\n').filter((l) => l !== '' && !l.startsWith('{'));
-    expect(lines[0]).toBe('回天城市大脑 · huitian-brain demo');
-    expect(lines[1]).toMatch(/^console: http:\/\/127\.0\.0\.1:\d+\/console\/$/);
-    const url = lines[1]!.slice('console: '.length);
-    const page = await fetch(url);
-    expect(page.status).toBe(200);
-    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(await page.text()).toContain('app.js');
-    const root = await fetch(new URL('/', url), { redirect: 'manual' });
-    expect([root.status, root.headers.get('location')]).toEqual([302, '/console/']);
-  });
-
-  it('suggests URLs over local (Beijing) days that answer', async () => {
-    const line = stdout.split('\n').find((l) => l.includes('5-min fire response coverage'))!;
-    const url = /curl '([^']+)'/.exec(line)![1]!;
-    const query = new URL(url).searchParams;
-    expect([query.get('from'), query.get('to')]).toEqual(['2026-07-20T00:00:00+08:00', '2026-07-22T00:00:00+08:00']);
-    const answer = (await (await fetch(url)).json()) as { value: number | null; from: string };
-    expect(answer.from).toBe('2026-07-20T00:00:00+08:00');
-    expect(answer.value).not.toBeNull();
-    expect(stdout).toMatch(/event time 2026-07-21T07:59:58\+08:00/);
   });
 });

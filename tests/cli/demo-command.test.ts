@@ -43,11 +43,32 @@ async function deadLetterCount(base: string): Promise<number> {
   return n;
 }
 
+/**
+ * It opens onto the operations console (issue 11): the console's URL is the first thing
+ * printed after the banner and the page is served there; the URLs it suggests are over
+ * local (Beijing) days and answer.
+ */
+async function expectConsoleFirst(s: Started): Promise<void> {
+  const lines = s.output().split('\n').filter((l) => l !== '' && !l.startsWith('{'));
+  const banner = lines.indexOf('回天城市大脑 · huitian-brain demo');
+  expect(lines[banner + 1]).toBe(`console: ${s.base}/console/`);
+  const page = await fetch(`${s.base}/console/`);
+  expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+  const root = await fetch(`${s.base}/`, { redirect: 'manual' });
+  expect([root.status, root.headers.get('location')]).toEqual([302, '/console/']);
+  const coverage = /curl '([^']+fire_response_coverage_5min[^']+)'/.exec(s.output())![1]!;
+  const query = new URL(coverage).searchParams;
+  expect([query.get('from'), query.get('to')]).toEqual(['2026-07-20T00:00:00+08:00', '2026-07-22T00:00:00+08:00']);
+  expect(((await json(coverage)) as { value: number | null }).value).not.toBeNull();
+  expect(s.output()).toMatch(/event time 2026-07-21T07:59:58\+08:00/);
+}
+
 describe('huitian demo, started again', () => {
   it('keeps a store that already holds the scenario, and starts over only with --fresh', async () => {
     const dir = tempDir();
     const first = await demo(dir);
     expect(first.output()).toContain(`loading the demo scenario into a new store in ${dir}`);
+    await expectConsoleFirst(first);
     const letters = await deadLetterCount(first.base);
     expect(letters).toBeGreaterThan(0);
     const alert = (await json(`${first.base}/v1/alerts?status=open&limit=1`)).items[0] as { id: string };
