@@ -167,6 +167,8 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
 
   /** Engine checkpoints, in files beside the database (see snapshot-files.ts). */
   readonly snapshots: SnapshotFiles;
+  /** The last generation beginSnapshot handed out (see there). */
+  private lastGeneration = 0;
 
   constructor(readonly db: SqliteDatabase) {
     this.snapshots = new SnapshotFiles(dirname(db.name));
@@ -421,7 +423,11 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
    */
   beginSnapshot(): ChunkedSnapshot {
     const { seq } = this.stmt.maxLogSeq.get() as { seq: number };
-    const generation = Math.max(this.currentGeneration() ?? 0, ...this.snapshots.generations()) + 1;
+    // Never the same generation twice, even before its file exists: a checkpoint begun in
+    // slices opens its file asynchronously, and a shutdown snapshot taken meanwhile under the
+    // same number had its file truncated by that open and deleted by the abandoned job.
+    const generation = Math.max(this.currentGeneration() ?? 0, ...this.snapshots.generations(), this.lastGeneration) + 1;
+    this.lastGeneration = generation;
     return { generation, logSeq: seq };
   }
 

@@ -136,6 +136,32 @@ describe('checkpoints written over event-loop turns', () => {
     reopened.close();
   });
 
+  it('recover after a shutdown snapshot taken while a checkpoint was begun but its file not yet opened', async () => {
+    // The interleaving that made a restart fail with "engine snapshot has no chunks": the
+    // checkpoint in slices takes a generation, the shutdown writes its own at once, then the
+    // slow job's open (which truncates) and its abandon (which deletes) arrive.
+    const dir = tempDir();
+    const store = new EmbeddedStore(openDatabase(dir));
+    const engine = new Engine(engineConfig());
+    const chunks = () => {
+      const c = engine.checkpoint();
+      const out: Uint8Array[] = [];
+      for (let x = c.next(); x !== undefined; x = c.next()) out.push(x);
+      return out;
+    };
+    store.commit({ log: { kind: 'tick', now: 1 }, partials: [], alerts: [], deadLetters: [] });
+    const inSlices = store.beginSnapshot();
+    store.writeSnapshotChunks(chunks(), 2);
+    const late = await store.snapshots.create(inSlices.generation);
+    await late.abandon();
+    store.close();
+    const reopened = new EmbeddedStore(openDatabase(dir));
+    const r = reopened.recovery();
+    expect(r.snapshot).toEqual(chunks().map((c) => Buffer.from(c)));
+    expect([...r.log]).toEqual([]);
+    reopened.close();
+  });
+
   it('recover a data file whose snapshot is the earlier single JSON, and move it to chunks', async () => {
     const a = await startTestService({ env: ENV });
     expect((await postEvents(a.app, readings(0, 2000))).status).toBe(202);
