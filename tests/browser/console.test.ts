@@ -46,8 +46,18 @@ async function newContext(): Promise<BrowserContext> {
   return context;
 }
 
+/** Counts the alarm's tones: every oscillator the page creates (Web Audio has no other sound here). */
+const COUNT_TONES = `(() => {
+  window.__tones = 0;
+  const create = BaseAudioContext.prototype.createOscillator;
+  BaseAudioContext.prototype.createOscillator = function () { window.__tones++; return create.call(this); };
+})()`;
+
+// Waits poll with expect.poll, not page.waitForFunction: Playwright polls a function with eval,
+// which the page's own CSP (script-src 'self') refuses — and the page is tested under its real CSP.
 async function signIn(context: BrowserContext, token: string): Promise<Page> {
   const page = await context.newPage();
+  await page.addInitScript(COUNT_TONES);
   await page.goto(`${base}/`);
   expect(page.url()).toBe(`${base}/console/`);
   await page.fill('[data-testid=token]', token);
@@ -87,7 +97,7 @@ async function postEvents(lines: string[]) {
 
 async function alertOf(entityId: string) {
   const r = await api('GET', `/v1/alerts?entityId=${encodeURIComponent(entityId)}`, TOKENS.viewer);
-  return r.json.items[0] as { id: string; status: string; severity: string; titleEn: string; title: string; history: Array<{ by: string; note?: string; action: string; wallClockAt?: string }> };
+  return r.json.items[0] as { id: string; status: string; severity: string; titleEn: string; title: string; value: number; peakValue: number | null; peakAt: string | null; history: Array<{ by: string; note?: string; action: string; wallClockAt?: string }> };
 }
 
 describe.skipIf(unavailable !== null)('operations console in Chromium', () => {
@@ -161,7 +171,7 @@ describe.skipIf(unavailable !== null)('operations console in Chromium', () => {
     await page.waitForSelector('[data-testid=detail] [data-testid=ack]');
     await page.fill('[data-testid=action-note]', '已派排水车');
     await page.click('[data-testid=ack]');
-    await page.waitForFunction("document.querySelector('[data-testid=detail-status]')?.textContent === '已确认'");
+    await expect.poll(() => page.textContent('[data-testid=detail-status]'), { timeout: 2000 }).toBe('已确认');
     const after = await alertOf('BR-ACK');
     expect(after.status).toBe('acknowledged');
     expect(after.history.at(-1)).toMatchObject({ action: 'acknowledged', by: '值班员张伟', note: '已派排水车' });
@@ -169,6 +179,33 @@ describe.skipIf(unavailable !== null)('operations console in Chromium', () => {
     // The list follows without a reload, and the detail shows who did it.
     await page.waitForSelector(`[data-alert-id="${alert.id}"][data-status=acknowledged]`, { timeout: 2000 });
     expect(await page.textContent('[data-testid=history]')).toContain('值班员张伟');
+    await context.close();
+  });
+
+  it('sounds the alarm for a new red alert, and only flashes once muted', async () => {
+    const context = await newContext();
+    const page = await signIn(context, TOKENS.operator);
+    const tones = () => page.evaluate('window.__tones') as Promise<number>;
+    const pressed = () => page.getAttribute('[data-testid=mute]', 'aria-pressed');
+    expect(await pressed()).toBe('false');
+    await postEvents([reading('BR-LOUD', 48, 3)]);
+    const loud = await alertOf('BR-LOUD');
+    await page.waitForSelector(`[data-alert-id="${loud.id}"]`, { timeout: 2000 });
+    // Three rounds of two tones.
+    await expect.poll(tones, { timeout: 2000 }).toBe(6);
+
+    await page.click('[data-testid=mute]');
+    await expect.poll(pressed).toBe('true');
+    expect(await page.textContent('[data-testid=mute]')).toBe('取消静音');
+    await postEvents([reading('BR-QUIET', 47, 4)]);
+    const quiet = await alertOf('BR-QUIET');
+    await page.waitForSelector(`[data-alert-id="${quiet.id}"]`, { timeout: 2000 });
+    await expect.poll(() => page.textContent('#banner'), { timeout: 2000 }).toContain(quiet.title);
+    expect(await tones()).toBe(6);
+    // Muting is remembered: a reload stays silent.
+    await page.reload();
+    await page.waitForSelector('[data-testid=stream-state].ok');
+    await expect.poll(pressed).toBe('true');
     await context.close();
   });
 
@@ -181,6 +218,10 @@ describe.skipIf(unavailable !== null)('operations console in Chromium', () => {
     await page.waitForSelector(`${tile}[data-value="${answer.json.value}"]`);
     expect(await page.textContent(`${tile} [data-testid=tile-value]`)).toBe('60.0%');
     expect(await page.getAttribute(tile, 'class')).toContain('missed');
+    // Freshness: the watermark /v1/status answers, in Beijing time although the browser is in London.
+    const status = await api('GET', '/v1/status', TOKENS.viewer);
+    expect(status.json.watermark).toMatch(/\+08:00$/);
+    await expect.poll(() => page.textContent('[data-testid=watermark] b'), { timeout: 6000 }).toBe(status.json.watermark.slice(0, 19).replace('T', ' '));
     await page.click(tile);
     await page.waitForSelector('#series[open] [data-testid=series-chart] canvas');
     await context.close();
@@ -195,7 +236,7 @@ describe.skipIf(unavailable !== null)('operations console in Chromium', () => {
     expect(await page.textContent(tileTitle)).toBe('消防救援 5 分钟响应时间覆盖率');
     expect(await page.textContent('h2[data-word=alerts]')).toBe('实时告警');
     await page.click('[data-testid=lang]');
-    await page.waitForFunction("document.querySelector('h2[data-word=alerts]')?.textContent === 'Live alerts'");
+    await expect.poll(() => page.textContent('h2[data-word=alerts]'), { timeout: 2000 }).toBe('Live alerts');
     expect(await page.textContent(tileTitle)).toBe('Fire and rescue 5-minute response coverage');
     expect(await page.textContent(`[data-alert-id="${alert.id}"] [data-testid=alert-title]`)).toBe(alert.titleEn);
     expect(await page.evaluate('document.documentElement.lang')).toBe('en');
@@ -203,12 +244,16 @@ describe.skipIf(unavailable !== null)('operations console in Chromium', () => {
   });
 
   it('gives a viewer no action buttons', async () => {
-    await postEvents([reading('BR-VIEW', 30, 2)]);
+    // Minutes after the alarm test's: the watermark has moved on.
+    await postEvents([reading('BR-VIEW', 30, 5), reading('BR-VIEW', 25, 6)]);
     const alert = await alertOf('BR-VIEW');
+    expect([alert.value, alert.peakValue]).toEqual([25, 30]);
     const context = await newContext();
     const page = await signIn(context, TOKENS.viewer);
     await page.click(`[data-alert-id="${alert.id}"]`);
     await page.waitForSelector('[data-testid=detail] [data-testid=history]');
+    expect(await page.textContent('[data-testid=detail-value]')).toBe(`${alert.value} cm`);
+    expect(await page.textContent('[data-testid=detail-peak]')).toContain(`${alert.peakValue} cm`);
     expect(await page.locator('[data-testid=ack]').count()).toBe(0);
     expect(await page.locator('[data-testid=resolve]').count()).toBe(0);
     expect(await page.locator('[data-testid=action-note]').count()).toBe(0);
