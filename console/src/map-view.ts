@@ -54,9 +54,11 @@ function hash(text: string): number {
 export class DistrictMap {
   private readonly chart: echarts.ECharts;
   private readonly districtCentre: Map<string, [number, number]>;
+  /** The marks that open an alert, as last drawn. */
+  private withAlert: Datum[] = [];
 
   constructor(
-    container: HTMLElement,
+    private readonly container: HTMLElement,
     private readonly ref: ReferenceData,
     onOpenAlert: (id: string) => void,
   ) {
@@ -67,7 +69,26 @@ export class DistrictMap {
       const id = (params.data as Datum | undefined)?.alertId;
       if (id !== undefined) onOpenAlert(id);
     });
-    new ResizeObserver(() => this.chart.resize()).observe(container);
+    this.chart.on('georoam', () => this.markSpots());
+    new ResizeObserver(() => {
+      this.chart.resize();
+      this.markSpots();
+    }).observe(container);
+  }
+
+  /**
+   * Where each alert's mark is drawn, in CSS pixels of the container, as `data-alert-spots`
+   * ({alertId: [x, y]}): the canvas has no element per mark, and this lets a browser test
+   * click where a person would. Kept current through zoom, pan and resize.
+   */
+  private markSpots(): void {
+    const spots: Record<string, [number, number]> = {};
+    for (const d of this.withAlert) {
+      if (d.alertId === undefined || spots[d.alertId] !== undefined) continue;
+      const p = this.chart.convertToPixel('geo', d.value) as number[] | undefined;
+      if (Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1])) spots[d.alertId] = [Math.round(p[0]!), Math.round(p[1]!)];
+    }
+    this.container.dataset.alertSpots = JSON.stringify(spots);
   }
 
   draw(state: State, inputs: MapInputs): void {
@@ -145,6 +166,8 @@ export class DistrictMap {
       },
       { replaceMerge: ['series'] },
     );
+    this.withAlert = [...points, ...lots, ...lines, ...incidents].filter((d) => d.alertId !== undefined);
+    this.markSpots();
   }
 
   resize(): void {

@@ -77,7 +77,7 @@ async function api(method: 'GET' | 'POST', path: string, token: string, body?: s
   return { status: res.status, json: text === '' ? undefined : JSON.parse(text) };
 }
 
-function reading(pointId: string, depthCm: number, minute: number) {
+function reading(pointId: string, depthCm: number, minute: number, district = '回龙观街道') {
   seq++;
   return JSON.stringify({
     specversion: '1.0',
@@ -85,7 +85,7 @@ function reading(pointId: string, depthCm: number, minute: number) {
     source: '/sensors/waterlogging',
     type: 'huitian.waterlogging.reading',
     time: `2026-07-21T09:${String(minute).padStart(2, '0')}:00+08:00`,
-    data: { pointId, depthCm, district: '回龙观街道' },
+    data: { pointId, depthCm, district },
   });
 }
 
@@ -206,6 +206,22 @@ describe.skipIf(unavailable !== null)('operations console in Chromium', () => {
     await page.reload();
     await page.waitForSelector('[data-testid=stream-state].ok');
     await expect.poll(pressed).toBe('true');
+    await context.close();
+  });
+
+  it('opens an alert by a click on its mark on the map', async () => {
+    // WL-01 is a reference point (京藏高速辅路回龙观桥下), so the map draws it.
+    await postEvents([reading('WL-01', 44, 4, '龙泽园街道')]);
+    const alert = await alertOf('WL-01');
+    expect(alert.severity).toBe('red');
+    const context = await newContext();
+    const page = await signIn(context, TOKENS.viewer);
+    const spot = async () => JSON.parse((await page.getAttribute('[data-testid=map]', 'data-alert-spots')) ?? '{}')[alert.id] as [number, number] | undefined;
+    await expect.poll(spot, { timeout: 5000 }).toBeDefined();
+    const [x, y] = (await spot())!;
+    expect(await page.locator('[data-testid=detail]').isHidden()).toBe(true);
+    await page.click('[data-testid=map]', { position: { x, y } });
+    await expect.poll(() => page.textContent('[data-testid=detail-title]'), { timeout: 2000 }).toBe(alert.title);
     await context.close();
   });
 
