@@ -244,7 +244,7 @@ export class Engine {
         continue;
       }
       if (e.type === 'huitian.dispatch.received') {
-        const conflict = this.fire.conflictOf(e);
+        const conflict = this.fire.conflictOf(e, this.config.timeZone);
         if (conflict !== null) {
           // Not remembered for dedup: a redelivery is refused the same way.
           outcomes[i] = 'conflict';

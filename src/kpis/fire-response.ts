@@ -32,6 +32,7 @@ import { CONFLICT_REASON_PREFIX } from '../events/rejections.js';
 import type { EventOf, IncidentCategory } from '../events/schemas.js';
 import type { FireClockStart, StepContext } from '../engine/step-context.js';
 import type { Timer } from '../time/timer-queue.js';
+import { formatInZone } from '../time/time-zone.js';
 import { histogramField, percentileFromFields } from './histogram.js';
 import type { PercentileKpi, RatioKpi } from './kpi-definition.js';
 import { bucketOf, UNKNOWN, type Fields } from './partials.js';
@@ -195,7 +196,7 @@ export class FireResponseTracker {
    * is refused as `conflict` instead, naming what differs; the first to arrive stands. An
    * identical repeat under a new event id changes nothing and is accepted, as before.
    */
-  conflictOf(e: EventOf<'huitian.dispatch.received'>): string | null {
+  conflictOf(e: EventOf<'huitian.dispatch.received'>, zone: string): string | null {
     const incidentId = e.data.incidentId;
     const inc = this.incidents.get(incidentId);
     let held: ReceivedFacts | null | undefined;
@@ -204,7 +205,7 @@ export class FireResponseTracker {
     if (held === null || held === undefined) return null;
     const [time, category, district, station] = held;
     const differs: string[] = [];
-    if (e.time !== time) differs.push(`time ${new Date(e.time).toISOString()} (counted: ${new Date(time).toISOString()})`);
+    if (e.time !== time) differs.push(`time ${formatInZone(e.time, zone)} (counted: ${formatInZone(time, zone)})`);
     if (e.data.category !== category) differs.push(`category ${e.data.category} (counted: ${category})`);
     if (e.data.district !== district) differs.push(`district ${JSON.stringify(e.data.district)} (counted: ${JSON.stringify(district)})`);
     const newStation = e.data.station ?? null;

@@ -28,6 +28,7 @@ import { HuitianError } from '../errors.js';
 import { ServiceMetrics } from '../metrics.js';
 import type { AlertAnnouncer, CommittedAlertEvent, DeadLetter, DeadLetterForwarder, LogEntry, OutboxDelivery, SourcePosition } from '../ports.js';
 import type { ChunkedSnapshot, EmbeddedStore } from '../sqlite/embedded-store.js';
+import { formatInZone } from '../time/time-zone.js';
 
 /** An event that decoded, with its position in the request/batch. */
 export interface Candidate {
@@ -385,7 +386,7 @@ export class Pipeline {
     this.assertHealthy();
     const now = this.now();
     if (kind === 'ack' && until !== undefined && until <= this.engine.clock(now)) {
-      throw new HuitianError('VALIDATION_FAILED', { details: `until must be after the stream's event-time clock (${new Date(this.engine.clock(now)).toISOString()})` });
+      throw new HuitianError('VALIDATION_FAILED', { details: `until must be after the stream's event-time clock (${formatInZone(this.engine.clock(now), this.options.engineConfig.timeZone)})` });
     }
     const result = kind === 'ack' ? this.engine.acknowledge(alertId, by, note, now, until) : this.engine.resolve(alertId, by, note, now);
     const action = kind === 'ack' ? 'acknowledged' : 'resolved';

@@ -258,4 +258,10 @@ describe('POST /v1/alerts/:id/ack and /resolve', () => {
     }
     expect((await alert(ids.P2!)).status).toBe('open');
   });
+
+  it('answers 400 for an ack `until` not after the stream clock, naming that clock in local time', async () => {
+    const error = expectError(await post(app, `/v1/alerts/${ids.P2}/ack`, { body: { by: '张伟', until: at(0) } }), 400, 'VALIDATION_FAILED');
+    expect(error.message).toMatch(/until must be after the stream's event-time clock \(2026-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00\)/);
+    expect((await alert(ids.P2!)).status).toBe('open');
+  });
 });

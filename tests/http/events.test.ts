@@ -184,7 +184,7 @@ describe('POST /v1/events reports', () => {
     const r = await postEvents(app, [received('c3', 120, 'F1', 'fire', TTYN)]);
     const error = expectError(r, 400, 'EVENTS_REJECTED');
     expect(error.code).toBe('EVENTS_REJECTED');
-    const reason = `conflict: incident "F1" was already received; this one differs in time ${new Date(Date.parse(at(120))).toISOString()} (counted: ${new Date(Date.parse(at(0))).toISOString()}), district "${TTYN}" (counted: "${HLG}")`;
+    const reason = `conflict: incident "F1" was already received; this one differs in time ${formatInZone(Date.parse(at(120)), 'Asia/Shanghai')} (counted: ${formatInZone(Date.parse(at(0)), 'Asia/Shanghai')}), district "${TTYN}" (counted: "${HLG}")`;
     expect(r.json.errors).toEqual([{ index: 0, id: 'c3', reason }]);
     const dl = await get(app, '/v1/dead-letters');
     expect(dl.json.items.map((d: { eventId: string; reason: string }) => [d.eventId, d.reason])).toEqual([['c3', reason]]);

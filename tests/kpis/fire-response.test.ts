@@ -9,6 +9,7 @@ import { coverageValue, fireResponseCoverage, fireResponseTimeP90, responseTimeP
 import { KPI_CATALOGUE } from '../../src/kpis/catalogue.js';
 import { core, HLG, ms, TTYN } from '../helpers/events.js';
 import { Engine } from '../../src/engine/engine.js';
+import { formatInZone } from '../../src/time/time-zone.js';
 import { engineConfig, EngineRun } from '../helpers/engine-run.js';
 
 const { received, dispatched, arrived, closed } = core;
@@ -367,7 +368,7 @@ describe('a reused incident id (issue 9)', () => {
     expect(step.conflicts).toEqual([
       {
         index: 0,
-        reason: `conflict: incident "F1" was already received; this one differs in time ${new Date(ms(7200)).toISOString()} (counted: ${new Date(ms(60)).toISOString()}), district "${TTYN}" (counted: "${HLG}")`,
+        reason: `conflict: incident "F1" was already received; this one differs in time ${formatInZone(ms(7200), 'Asia/Shanghai')} (counted: ${formatInZone(ms(60), 'Asia/Shanghai')}), district "${TTYN}" (counted: "${HLG}")`,
       },
     ]);
     expect(run.engine.stats()).toMatchObject({ conflicts: 1, accepted: 16 });
