@@ -5,7 +5,7 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { TokenIdentity } from '../config.js';
 import { hasBinaryModeHeaders } from '../events/binary-mode.js';
@@ -145,7 +145,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return payload;
   });
 
-  app.setNotFoundHandler((request, reply) => {
+  // A path no route has: 404, or 405 with Allow when the path is known for other methods.
+  const noRoute = (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0]!;
     const allowed = routeMethods.allowed(path);
     if (allowed.length > 0 && !allowed.includes(request.method)) {
@@ -157,9 +158,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return;
     }
     void reply.code(404).send(new HuitianError('NOT_FOUND', { method: request.method, url: path }).toBody());
-  });
+  };
+  app.setNotFoundHandler(noRoute);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // The body of a request no route takes (QUERY without a content type, say) is not
+    // worth parsing: what is wrong is the route, and that is the answer.
+    if (request.is404) return noRoute(request, reply);
     const mapped = toHuitianError(error, request, deps);
     if (mapped.status >= 500) request.log.error({ err: error, reqId: request.id }, 'request failed');
     void reply.code(mapped.status).send(mapped.toBody());
