@@ -153,10 +153,15 @@ function tagsOfRow(r: Record<string, unknown>, tags: readonly string[]): Record<
   return out;
 }
 
+/**
+ * Points of a family with `_time` in [from, to). The second filter is for InfluxDB 1.8,
+ * whose range includes points at `stop` itself: a bucket starting at `to` would count.
+ */
 function rangeFlux(bucket: string, family: string, from: number, to: number): string {
+  const stop = new Date(to).toISOString();
   return `from(bucket: ${fluxString(bucket)})
-  |> range(start: ${new Date(from).toISOString()}, stop: ${new Date(to).toISOString()})
-  |> filter(fn: (r) => r._measurement == ${fluxString(family)})`;
+  |> range(start: ${new Date(from).toISOString()}, stop: ${stop})
+  |> filter(fn: (r) => r._measurement == ${fluxString(family)} and r._time < ${stop})`;
 }
 
 /**

@@ -13,6 +13,7 @@ import { KPI_CATALOGUE } from '../../src/kpis/catalogue.js';
 import type { PartialDelta } from '../../src/kpis/partials.js';
 import { evaluateKpi, type KpiResult } from '../../src/kpis/query.js';
 import { createService, type Service } from '../../src/service.js';
+import { checkEveryAnswer } from '../helpers/openapi-conformance.js';
 
 export function uniqueSuffix(): string {
   return `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -59,10 +60,14 @@ export async function sendByTopic(producer: Producer, messages: readonly TopicMe
   }
 }
 
+/** Answers of the services started here that their OpenAPI document does not declare. */
+export const nonConforming: string[] = [];
+
 export async function startTestService(overrides: ConfigOverrides): Promise<Service> {
   const dataDir = mkdtempSync(join(tmpdir(), 'huitian-it-'));
   const config = loadConfig({}, { dataDir, port: 0, timeMode: 'replay', logLevel: 'warn', ...overrides });
   const service = await createService(config, { logger: createLogger(process.env.HUITIAN_TEST_LOG ?? 'warn') });
+  checkEveryAnswer(service.app, nonConforming);
   await service.start();
   return service;
 }
