@@ -343,5 +343,13 @@ describe('GET /v1/kpis/:name/series', () => {
     const r = await get(app, `${url}?from=${q(beijing('00:00', '2026-07-14'))}&to=${q('2026-07-20T22:40:00+08:00')}&step=1m`);
     expect([r.status, r.json.points.length]).toEqual([200, 10_000]);
     expectError(await get(app, `${url}?${range('09:00', '08:00')}&step=1h`), 400, 'VALIDATION_FAILED');
+    // Found by schemathesis: a huge window held the event loop (every minute of every window).
+    const started = Date.now();
+    const huge = expectError(await get(app, `${url}?${MORNING}&step=1h&window=99999999d`), 400, 'VALIDATION_FAILED');
+    expect(huge.message).toBe('the request is invalid: window: at most 31d');
+    const gauge = '/v1/kpis/parking_occupancy_rate/series';
+    const wide = expectError(await get(app, `${gauge}?from=${q(beijing('00:00', '2026-07-14'))}&to=${q('2026-07-20T22:40:00+08:00')}&step=1m&window=31d`), 400, 'VALIDATION_FAILED');
+    expect(wide.message).toMatch(/a gauge series visits every minute of every window/);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });

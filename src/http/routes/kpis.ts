@@ -15,6 +15,14 @@ import { dateTime, dateTimeParam, failure, ok, route } from '../route-schemas.js
 
 const STEPS: Record<string, number> = { '1m': 60_000, '5m': 300_000, '1h': 3_600_000, '1d': 86_400_000 };
 const MAX_SERIES_POINTS = 10_000;
+/** A series point's trailing window: at most a month (a rolling 30-day figure fits). */
+const MAX_WINDOW_MS = 31 * 86_400_000;
+/**
+ * A gauge series visits every minute of every point's window (last/max/mean do not slide):
+ * points × window minutes is bounded so that one request cannot hold the event loop for
+ * minutes (schemathesis found window=99999999d doing so).
+ */
+const MAX_GAUGE_SERIES_MINUTES = 20_000_000;
 const DEFAULT_RANGE_MS = 24 * 3_600_000;
 
 export const range = {
@@ -223,6 +231,10 @@ export function registerKpiRoutes(app: FastifyInstance, deps: AppDeps): void {
       if (windowMs === undefined) throw new HuitianError('VALIDATION_FAILED', { details: 'window: must be a whole number of minutes, hours or days, e.g. 5m, 24h, 7d' });
       if ((to - from) / stepMs > MAX_SERIES_POINTS) {
         throw new HuitianError('VALIDATION_FAILED', { details: `the range holds more than ${MAX_SERIES_POINTS} steps; use a larger step` });
+      }
+      if (windowMs > MAX_WINDOW_MS) throw new HuitianError('VALIDATION_FAILED', { details: 'window: at most 31d' });
+      if (def.kind === 'gauge' && ((to - from) / stepMs) * (windowMs / BUCKET_MS) > MAX_GAUGE_SERIES_MINUTES) {
+        throw new HuitianError('VALIDATION_FAILED', { details: 'a gauge series visits every minute of every window: use a larger step, a smaller window or a shorter range' });
       }
       const rows = await readPartials(deps, request, def.family, from + stepMs - windowMs, to, 'bucket');
       const zone = deps.config.timeZone;
