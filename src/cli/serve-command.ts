@@ -2,8 +2,7 @@
 import { Command, Option } from 'commander';
 import { CONFIG_FIELDS, loadConfig, type ConfigOverrides } from '../config.js';
 import { HuitianError } from '../errors.js';
-import { createLogger } from '../logger.js';
-import { createService, type Service } from '../service.js';
+import type { Service } from '../service.js';
 import { EXIT_FAILURE, EXIT_USAGE } from './main.js';
 
 function camel(flag: string): string {
@@ -44,6 +43,9 @@ export async function startService(overrides: ConfigOverrides, onStarted?: (s: S
     }
     throw err;
   }
+  // The service (fastify, the brokers' clients, SQLite) is loaded only to run it: every
+  // command registers this module's options, and a usage error must answer at once.
+  const [{ createLogger }, { createService }] = await Promise.all([import('../logger.js'), import('../service.js')]);
   const logger = createLogger(config.logLevel);
   const service = await createService(config, {
     logger,
