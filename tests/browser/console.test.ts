@@ -35,13 +35,13 @@ let base: string;
 const requested: string[] = [];
 let seq = 0;
 
-async function newContext(): Promise<BrowserContext> {
+async function newContext(service = () => base): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: 'zh-CN', timezoneId: 'Europe/London' });
   // Anything not for the service is refused (and recorded, so the test below sees it).
   await context.route('**/*', (route) => {
     const url = route.request().url();
     requested.push(url);
-    return url.startsWith(`${base}/`) ? route.continue() : route.abort('blockedbyclient');
+    return url.startsWith(`${service()}/`) ? route.continue() : route.abort('blockedbyclient');
   });
   return context;
 }
@@ -182,6 +182,28 @@ describe.skipIf(unavailable !== null)('operations console in Chromium', () => {
     await context.close();
   });
 
+  it('resolves with the button and a note: the API shows it resolved by the token’s name, the list drops it', async () => {
+    const alert = await alertOf('BR-ACK');
+    expect(alert.status).toBe('acknowledged');
+    const context = await newContext();
+    const page = await signIn(context, TOKENS.operator);
+    await page.click(`[data-alert-id="${alert.id}"]`);
+    await page.waitForSelector('[data-testid=detail] [data-testid=resolve]');
+    // Acknowledged already: only resolve is offered.
+    expect(await page.locator('[data-testid=ack]').count()).toBe(0);
+    await page.fill('[data-testid=action-note]', '积水已排除');
+    await page.click('[data-testid=resolve]');
+    await expect.poll(() => page.textContent('[data-testid=detail-status]'), { timeout: 2000 }).toBe('已解除');
+    const after = await alertOf('BR-ACK');
+    expect(after.status).toBe('resolved');
+    expect(after.history.at(-1)).toMatchObject({ action: 'resolved', by: '值班员张伟', note: '积水已排除' });
+    expect(await page.locator('[data-testid=resolve]').count()).toBe(0);
+    // The default filter shows what is not resolved.
+    await page.click('[data-testid=detail-close]');
+    await expect.poll(() => page.locator(`[data-alert-id="${alert.id}"]`).count(), { timeout: 2000 }).toBe(0);
+    await context.close();
+  });
+
   it('sounds the alarm for a new red alert, and only flashes once muted', async () => {
     const context = await newContext();
     const page = await signIn(context, TOKENS.operator);
@@ -277,9 +299,23 @@ describe.skipIf(unavailable !== null)('operations console in Chromium', () => {
     await context.close();
   });
 
+  it('opens directly, with no sign-in, when tokens are off (loopback)', async () => {
+    const open = await startTestService({ consoleDir: await builtConsole() });
+    const openBase = await open.app.listen({ host: '127.0.0.1', port: 0 });
+    const context = await newContext(() => openBase);
+    const page = await context.newPage();
+    await page.goto(`${openBase}/`);
+    expect(page.url()).toBe(`${openBase}/console/`);
+    await page.waitForSelector('#app:not([hidden])');
+    await page.waitForSelector('[data-testid=stream-state].ok');
+    expect(await page.locator('[data-testid=token]').count()).toBe(0);
+    expect(await page.textContent('#who')).toContain('未启用认证');
+    await context.close();
+  });
+
   it('asked nothing of any host but the service on 127.0.0.1', () => {
     expect(requested.length).toBeGreaterThan(20);
-    expect(requested.filter((u) => !u.startsWith(`${base}/`))).toEqual([]);
+    expect(requested.filter((u) => !/^http:\/\/127\.0\.0\.1:\d+\//.test(u))).toEqual([]);
     expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 });
