@@ -151,10 +151,15 @@ describe('crash and recovery', () => {
 
     const clockA = new ManualClock(timeOf(lines[0]!));
     const a = await startTestService({ env, clock: clockA });
+    // Each checkpoint is written before the next input: one still being written makes a due
+    // one wait for a later input, so which inputs a snapshot covers would depend on how fast
+    // the machine writes (under a loaded run the last one could cover every input, leaving
+    // nothing to replay). Waiting keeps the snapshots where the manual clock puts them.
     const feed = async (ts: TestService, clock: ManualClock, line: string) => {
       clock.ms = Math.max(clock.ms, timeOf(line) + 2000);
       const r = await postEvents(ts.app, [line]);
       expect(r.status, r.body).toBe(202);
+      while (ts.service.pipeline.checkpointStats().inProgress) await new Promise((r) => setImmediate(r));
     };
     for (const line of lines.slice(0, crashAfter)) await feed(a, clockA, line);
     // An operator acts before the crash, and a bad record arrives.
