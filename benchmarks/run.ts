@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [--out FILE] [--events N] [--crossings N] [--entities N] [--dedup-bound-mb N] [--cpu-prof DIR]`
+ * `npm run bench [-- --json] [--out FILE] [--events N] [--crossings N] [--entities N] [--dedup-bound-mb N] [--cpu-prof DIR] [--influx-only]`
  *
  * Runs the benchmark (see benchmarks/README.md) and prints a table of the figures beside
  * their targets, or with --json one JSON object. Progress goes to stderr. A missed target
@@ -7,7 +7,7 @@
  * report, not a gate), 1 only when the benchmark itself fails.
  */
 import { writeFileSync } from 'node:fs';
-import { runSuite, TARGETS, type Results, type TargetName, type TargetRule } from './suite.js';
+import { runInfluxOnly, runSuite, TARGETS, type Results, type TargetName, type TargetRule } from './suite.js';
 
 interface CliOptions {
   json: boolean;
@@ -17,15 +17,16 @@ interface CliOptions {
   entities: number | undefined;
   dedupBoundMb: number | undefined;
   cpuProfDir: string | undefined;
+  influxOnly: boolean;
 }
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run bench -- [--json] [--out FILE] [--events N] [--crossings N] [--entities N] [--dedup-bound-mb N] [--cpu-prof DIR]\n`);
+  process.stderr.write(`${message}\nusage: npm run bench -- [--json] [--out FILE] [--events N] [--crossings N] [--entities N] [--dedup-bound-mb N] [--cpu-prof DIR] [--influx-only]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): CliOptions {
-  const o: CliOptions = { json: false, out: undefined, maxEvents: undefined, crossings: undefined, entities: undefined, dedupBoundMb: undefined, cpuProfDir: undefined };
+  const o: CliOptions = { json: false, out: undefined, maxEvents: undefined, crossings: undefined, entities: undefined, dedupBoundMb: undefined, cpuProfDir: undefined, influxOnly: false };
   const count = (name: string, text: string | undefined): number => {
     const n = Number(text);
     if (text === undefined || !/^\d+$/.test(text) || n <= 0) usage(`${name} needs a positive whole number`);
@@ -36,6 +37,9 @@ function parseArgs(argv: string[]): CliOptions {
     switch (a) {
       case '--json':
         o.json = true;
+        break;
+      case '--influx-only':
+        o.influxOnly = true;
         break;
       case '--out':
         o.out = argv[++i] ?? usage('--out needs a file');
@@ -90,6 +94,7 @@ export function table(r: Results): string {
     rows.push([name, shown[name], formatTarget(t), t.ok ? 'ok' : 'MISS']);
   }
   rows.push(['dedup_mb_at_bound', `${r.dedup_mb_at_bound.toFixed(0)} MB`, `bound ${r.details.dedupBound.boundMb} MB`, '']);
+  rows.push(['influx_query_ms_max', r.influx_query_ms_max === null ? 'skipped (no HUITIAN_INFLUX_URL)' : `${int(r.influx_query_ms_max)} ms`, '≤ 2,000', '']);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length), ['figure', 'measured', 'target', ''][i]!.length));
   const line = (cells: readonly string[]) =>
     cells
@@ -119,11 +124,19 @@ export function table(r: Results): string {
 
 async function main(): Promise<void> {
   const cli = parseArgs(process.argv.slice(2));
+  if (cli.influxOnly) {
+    // Only influx_query_ms_max (needs HUITIAN_INFLUX_URL, e.g. from scripts/services.sh env).
+    const r = await runInfluxOnly({ influxUrl: process.env.HUITIAN_INFLUX_URL ?? '', ...(cli.maxEvents !== undefined ? { maxEvents: cli.maxEvents } : {}), progress: (l) => process.stderr.write(`${l}\n`) });
+    if (r === null) throw new Error('--influx-only needs HUITIAN_INFLUX_URL (an InfluxDB 1.8 with auth off; database huitian_bench is dropped and recreated)');
+    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    return;
+  }
   const results = await runSuite({
     ...(cli.maxEvents !== undefined ? { maxEvents: cli.maxEvents } : {}),
     ...(cli.crossings !== undefined ? { crossings: cli.crossings } : {}),
     ...(cli.entities !== undefined ? { entities: cli.entities } : {}),
     ...(cli.dedupBoundMb !== undefined ? { dedupBoundMb: cli.dedupBoundMb } : {}),
+    influxUrl: process.env.HUITIAN_INFLUX_URL ?? '',
     serverNodeFlags: cli.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cli.cpuProfDir}`],
     progress: (l) => process.stderr.write(`${l}\n`),
   });

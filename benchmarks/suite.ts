@@ -7,6 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { measureAlertLatency, type LatencyResult } from './alert-latency.js';
 import { measureCheckpoint, type CheckpointResult, type DedupBoundResult } from './checkpoint.js';
 import { measureHttp, type HttpResult } from './http-ingest.js';
+import { measureInfluxQueries, type InfluxQueryResult } from './influx-query.js';
 import { measureInProcess, type InProcessResult } from './in-process.js';
 import { measureMemory, type MemoryResult } from './memory.js';
 import { DEFAULT_CACHE_DIR, DEFAULT_STREAM, ensureStream, loadBatches, type StreamSpec } from './stream.js';
@@ -28,6 +29,8 @@ export interface SuiteOptions {
   checkpointSeconds: number;
   /** Node flags for the server child processes (e.g. --cpu-prof). */
   serverNodeFlags: string[];
+  /** InfluxDB 1.8 for influx_query_ms_max ('' skips it; the command line passes HUITIAN_INFLUX_URL). */
+  influxUrl: string;
   /** Progress lines (stderr by the command line). */
   progress: (line: string) => void;
 }
@@ -43,6 +46,7 @@ export const DEFAULT_OPTIONS: SuiteOptions = {
   dedupBoundMb: 256,
   checkpointSeconds: 15,
   serverNodeFlags: [],
+  influxUrl: '',
   progress: () => {},
 };
 
@@ -77,6 +81,8 @@ export interface Results {
   alert_latency_ms_p99_light_load: number;
   /** Extra: memory of the dedup index at its bound (details.dedupBound.boundMb). */
   dedup_mb_at_bound: number;
+  /** Extra: the slowest KPI answer from InfluxDB over the catalogue (details.influx); null without HUITIAN_INFLUX_URL. */
+  influx_query_ms_max: number | null;
   date: string;
   /** How this run was started. */
   command?: string;
@@ -91,6 +97,7 @@ export interface Results {
     memory: MemoryResult;
     checkpoint: Omit<CheckpointResult, 'checkpoint_stall_ms_max'>;
     dedupBound: Omit<DedupBoundResult, 'dedup_mb_at_bound'>;
+    influx: Omit<InfluxQueryResult, 'influx_query_ms_max'> | null;
   };
 }
 
@@ -139,6 +146,10 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Res
   const { checkpoint_stall_ms_max, ...checkpointDetails } = checkpoint;
   const { dedup_mb_at_bound, ...dedupDetails } = dedup;
 
+  say(o.influxUrl !== '' ? 'influx: the stream into InfluxDB, then every KPI query timed …' : 'influx: skipped (no HUITIAN_INFLUX_URL)');
+  const influx = await measureInfluxQueries(batches, o.influxUrl, say);
+  const { influx_query_ms_max = null, ...influxDetails } = influx ?? {};
+
   const { json_parse_eps, decode_eps, engine_eps, engine_ratio, ...inProcessDetails } = inProcess;
   const figures = {
     json_parse_eps,
@@ -150,7 +161,7 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Res
     rss_mb_100k_entities: memory.rss_mb,
     checkpoint_stall_ms_max,
   };
-  const extras = { alert_latency_ms_p99_light_load: loaded.alert_latency_ms_p99, dedup_mb_at_bound };
+  const extras = { alert_latency_ms_p99_light_load: loaded.alert_latency_ms_p99, dedup_mb_at_bound, influx_query_ms_max };
   const targets = Object.fromEntries(
     (Object.entries(TARGETS) as Array<[TargetName, TargetRule]>).map(([name, rule]) => [name, { ...rule, ok: meets(rule, figures[name]) }]),
   ) as Results['targets'];
@@ -169,6 +180,15 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Res
       memory,
       checkpoint: checkpointDetails,
       dedupBound: dedupDetails,
+      influx: influx === null ? null : (influxDetails as Omit<InfluxQueryResult, 'influx_query_ms_max'>),
     },
   };
+}
+
+/** Only the InfluxDB query figure (`npm run bench -- --influx-only`): the stream, then measureInfluxQueries. */
+export async function runInfluxOnly(partial: Partial<SuiteOptions> = {}): Promise<InfluxQueryResult | null> {
+  const o: SuiteOptions = { ...DEFAULT_OPTIONS, ...partial };
+  const stream = ensureStream(o.stream, o.cacheDir);
+  const batches = loadBatches(stream.path, o.batchLines, o.maxEvents);
+  return measureInfluxQueries(batches, o.influxUrl, o.progress);
 }

@@ -1,0 +1,32 @@
+/**
+ * The benchmark's InfluxDB step (benchmarks/influx-query.ts, `influx_query_ms_max`) on a small
+ * stream: every KPI of the catalogue over 24 h and over 7 d, without groupBy and grouped by each
+ * of its group tags, answered from InfluxDB exactly as the embedded store answers it.
+ */
+import { describe, expect, inject, it } from 'vitest';
+import { measureInfluxQueries } from '../../benchmarks/influx-query.js';
+import { ensureStream, loadBatches } from '../../benchmarks/stream.js';
+import { KPI_CATALOGUE } from '../../src/kpis/catalogue.js';
+import { uniqueSuffix } from './helpers.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const services = inject('services');
+
+describe.skipIf(!services.available)('KPI queries on InfluxDB (the benchmark step)', () => {
+  it('answers every KPI, grouped and not, over 24 h and 7 d, as the embedded store does', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'huitian-influx-queries-'));
+    try {
+      const stream = ensureStream({ scenario: 'mixed', start: '2026-07-21T06:00:00+08:00', duration: '6h', seed: 7, rateScale: 1, faults: 0.01 }, cacheDir);
+      const batches = loadBatches(stream.path, 1000, 8000);
+      const r = await measureInfluxQueries(batches, services.influx, () => undefined, `bench_${uniqueSuffix()}`);
+      expect(r).not.toBeNull();
+      expect(r!.mismatches).toEqual([]);
+      expect(r!.queries.length).toBe(KPI_CATALOGUE.reduce((n, k) => n + 2 * (1 + k.groupTags.length), 0));
+      expect(Number.isFinite(r!.influx_query_ms_max)).toBe(true);
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
