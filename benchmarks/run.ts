@@ -7,7 +7,8 @@
  * report, not a gate), 1 only when the benchmark itself fails.
  */
 import { writeFileSync } from 'node:fs';
-import { runInfluxOnly, runSuite, TARGETS, type Results, type TargetName, type TargetRule } from './suite.js';
+import { ensureKafka } from './kafka-service.js';
+import { KAFKA_TARGETS, runInfluxOnly, runSuite, TARGETS, type KafkaTargetName, type Results, type TargetName, type TargetRule } from './suite.js';
 
 interface CliOptions {
   json: boolean;
@@ -18,15 +19,17 @@ interface CliOptions {
   dedupBoundMb: number | undefined;
   cpuProfDir: string | undefined;
   influxOnly: boolean;
+  /** Kafka for the cluster figures: a broker address, 'services' (scripts/services.sh), or 'none'. */
+  kafka: string;
 }
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run bench -- [--json] [--out FILE] [--events N] [--crossings N] [--entities N] [--dedup-bound-mb N] [--cpu-prof DIR] [--influx-only]\n`);
+  process.stderr.write(`${message}\nusage: npm run bench -- [--json] [--out FILE] [--events N] [--crossings N] [--entities N] [--dedup-bound-mb N] [--cpu-prof DIR] [--influx-only] [--kafka HOST:PORT | --no-kafka]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): CliOptions {
-  const o: CliOptions = { json: false, out: undefined, maxEvents: undefined, crossings: undefined, entities: undefined, dedupBoundMb: undefined, cpuProfDir: undefined, influxOnly: false };
+  const o: CliOptions = { json: false, out: undefined, maxEvents: undefined, crossings: undefined, entities: undefined, dedupBoundMb: undefined, cpuProfDir: undefined, influxOnly: false, kafka: 'services' };
   const count = (name: string, text: string | undefined): number => {
     const n = Number(text);
     if (text === undefined || !/^\d+$/.test(text) || n <= 0) usage(`${name} needs a positive whole number`);
@@ -58,6 +61,12 @@ function parseArgs(argv: string[]): CliOptions {
         break;
       case '--cpu-prof':
         o.cpuProfDir = argv[++i] ?? usage('--cpu-prof needs a directory');
+        break;
+      case '--kafka':
+        o.kafka = argv[++i] ?? usage('--kafka needs HOST:PORT');
+        break;
+      case '--no-kafka':
+        o.kafka = 'none';
         break;
       case '--help':
       case '-h':
@@ -93,6 +102,15 @@ export function table(r: Results): string {
     const t = r.targets[name];
     rows.push([name, shown[name], formatTarget(t), t.ok ? 'ok' : 'MISS']);
   }
+  if (r.kafka_eps !== undefined) {
+    rows.push(['kafka_eps', `${int(r.kafka_eps)} /s`, '', '']);
+    rows.push(['kafka_floor_eps', `${int(r.kafka_floor_eps!)} /s`, '', '']);
+    const kshown: Record<KafkaTargetName, string> = { kafka_ratio: r.kafka_ratio!.toFixed(3), failover_s: `${r.failover_s!.toFixed(1)} s` };
+    for (const name of Object.keys(KAFKA_TARGETS) as KafkaTargetName[]) {
+      const t = r.targets[name]!;
+      rows.push([name, kshown[name], formatTarget(t), t.ok ? 'ok' : 'MISS']);
+    }
+  }
   rows.push(['dedup_mb_at_bound', `${r.dedup_mb_at_bound.toFixed(0)} MB`, `bound ${r.details.dedupBound.boundMb} MB`, '']);
   rows.push(['influx_query_ms_max', r.influx_query_ms_max === null ? 'skipped (no HUITIAN_INFLUX_URL)' : `${int(r.influx_query_ms_max)} ms`, '≤ 2,000', '']);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length), ['figure', 'measured', 'target', ''][i]!.length));
@@ -119,6 +137,11 @@ export function table(r: Results): string {
     `checkpoint: ${int(d.dedupBound.keys)} remembered ids, ${d.checkpoint.checkpoints} checkpoints of ${d.checkpoint.chunks} chunks (${int(d.checkpoint.snapshotMb)} MB, ${d.checkpoint.checkpointSeconds} s each) during ${int(d.checkpoint.requests)} requests (${int(d.checkpoint.requestsDuringCheckpoints)} during them: p50 ${d.checkpoint.p50DuringMs} ms; outside p50 ${d.checkpoint.p50OutsideMs} ms, max ${d.checkpoint.maxOutsideMs} ms); longest hold of the event loop ${d.checkpoint.longestPauseMs} ms (capture ${d.checkpoint.captureMs} ms); before chunks one checkpoint blocked ${int(d.checkpoint.before.stringifyMs + d.checkpoint.before.writeMs)} ms (JSON ${int(d.checkpoint.before.mb)} MB)`,
     `dedup at its bound: ${int(d.dedupBound.keys)} ids (${int(d.dedupBound.evictedKeys)} forgotten early) from ${int(d.dedupBound.events)} events; estimated ${d.dedupBound.estimatedMb} MB, heap + array buffers ${r.dedup_mb_at_bound} MB, RSS ${int(d.dedupBound.rssMb)} MB`,
     `memory: ${int(d.memory.entities)} entities (${int(d.memory.stats.waterloggingPoints)} sensors, ${int(d.memory.stats.parkingLots)} lots, ${int(d.memory.stats.pendingIncidents)} open incidents) from ${int(d.memory.events)} events; heap ${int(d.memory.heapUsedMb)} MB; the same process before ingesting: ${int(d.memory.baselineRssMb)} MB`,
+    ...(d.kafka === undefined
+      ? []
+      : [
+          `kafka: ${int(d.kafka.records)} records in ${d.kafka.partitions} partitions (produced in ${d.kafka.produceSeconds} s); one instance ${d.kafka.seconds.instance} s (RSS ${int(d.kafka.instanceRssMb)} MB), bare consumer ${d.kafka.seconds.floor} s; failover of ${d.kafka.failover.tasks} tasks: assigned after ${d.kafka.failover.assignedS} s (session timeout ${d.kafka.failover.sessionTimeoutS} s), restored after ${d.kafka.failover.restoredS} s, ${int(d.kafka.failover.lagAtRestore)} records to re-read`,
+        ]),
   ].join('\n');
 }
 
@@ -131,15 +154,18 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     return;
   }
+  const say = (l: string) => process.stderr.write(`${l}\n`);
+  const kafka = cli.kafka === 'none' ? undefined : cli.kafka === 'services' ? await ensureKafka(say) : { brokers: cli.kafka, stop: () => undefined };
   const results = await runSuite({
+    kafkaBrokers: kafka?.brokers,
     ...(cli.maxEvents !== undefined ? { maxEvents: cli.maxEvents } : {}),
     ...(cli.crossings !== undefined ? { crossings: cli.crossings } : {}),
     ...(cli.entities !== undefined ? { entities: cli.entities } : {}),
     ...(cli.dedupBoundMb !== undefined ? { dedupBoundMb: cli.dedupBoundMb } : {}),
     influxUrl: process.env.HUITIAN_INFLUX_URL ?? '',
     serverNodeFlags: cli.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cli.cpuProfDir}`],
-    progress: (l) => process.stderr.write(`${l}\n`),
-  });
+    progress: say,
+  }).finally(() => kafka?.stop());
   const args = process.argv.slice(2);
   results.command = `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
   const json = `${JSON.stringify(results, null, 2)}\n`;

@@ -9,7 +9,9 @@ import { measureCheckpoint, type CheckpointResult, type DedupBoundResult } from 
 import { measureHttp, type HttpResult } from './http-ingest.js';
 import { measureInfluxQueries, type InfluxQueryResult } from './influx-query.js';
 import { measureInProcess, type InProcessResult } from './in-process.js';
+import { measureKafka, type KafkaResult } from './kafka.js';
 import { measureMemory, type MemoryResult } from './memory.js';
+import { parseDuration, parseStart, simulate } from '../src/simulator/simulate.js';
 import { DEFAULT_CACHE_DIR, DEFAULT_STREAM, ensureStream, loadBatches, type StreamSpec } from './stream.js';
 
 export interface SuiteOptions {
@@ -31,6 +33,11 @@ export interface SuiteOptions {
   serverNodeFlags: string[];
   /** InfluxDB 1.8 for influx_query_ms_max ('' skips it; the command line passes HUITIAN_INFLUX_URL). */
   influxUrl: string;
+  /** Kafka bootstrap broker for the cluster figures (issue 10); none: they are left out. */
+  kafkaBrokers: string | undefined;
+  /** Continuation records per second produced during the failover run, and seconds of it before the kill. */
+  failoverEps: number;
+  failoverKillAfterS: number;
   /** Progress lines (stderr by the command line). */
   progress: (line: string) => void;
 }
@@ -47,6 +54,9 @@ export const DEFAULT_OPTIONS: SuiteOptions = {
   checkpointSeconds: 15,
   serverNodeFlags: [],
   influxUrl: '',
+  kafkaBrokers: undefined,
+  failoverEps: 2000,
+  failoverKillAfterS: 10,
   progress: () => {},
 };
 
@@ -62,6 +72,14 @@ export const TARGETS = {
 } as const satisfies Record<string, TargetRule>;
 
 export type TargetName = keyof typeof TARGETS;
+
+/** Issue 10's targets, for the cluster figures (measured when Kafka is given). */
+export const KAFKA_TARGETS = {
+  kafka_ratio: { min: 0.5 },
+  failover_s: { max: 15 },
+} as const satisfies Record<string, TargetRule>;
+
+export type KafkaTargetName = keyof typeof KAFKA_TARGETS;
 
 export function meets(rule: TargetRule, value: number): boolean {
   return 'min' in rule ? value >= rule.min : value <= rule.max;
@@ -83,12 +101,19 @@ export interface Results {
   dedup_mb_at_bound: number;
   /** Extra: the slowest KPI answer from InfluxDB over the catalogue (details.influx); null without HUITIAN_INFLUX_URL. */
   influx_query_ms_max: number | null;
+  /** Cluster mode (issue 10), when Kafka was given: one instance from its first record to every KPI partial durable. */
+  kafka_eps?: number;
+  /** The same records through a bare kafkajs consumer doing only JSON.parse. */
+  kafka_floor_eps?: number;
+  kafka_ratio?: number;
+  /** SIGKILL of an owner to its partitions' lag back at zero on the other instance. */
+  failover_s?: number;
   date: string;
   /** How this run was started. */
   command?: string;
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string; arch: string };
   stream: StreamSpec & { events: number; bytes: number; batchLines: number };
-  targets: Record<TargetName, TargetRule & { ok: boolean }>;
+  targets: Record<TargetName, TargetRule & { ok: boolean }> & Partial<Record<KafkaTargetName, TargetRule & { ok: boolean }>>;
   details: {
     inProcess: Omit<InProcessResult, 'json_parse_eps' | 'decode_eps' | 'engine_eps' | 'engine_ratio'>;
     http: HttpResult;
@@ -98,6 +123,7 @@ export interface Results {
     checkpoint: Omit<CheckpointResult, 'checkpoint_stall_ms_max'>;
     dedupBound: Omit<DedupBoundResult, 'dedup_mb_at_bound'>;
     influx: Omit<InfluxQueryResult, 'influx_query_ms_max'> | null;
+    kafka?: Omit<KafkaResult, 'kafka_eps' | 'kafka_floor_eps' | 'kafka_ratio' | 'failover_s'>;
   };
 }
 
@@ -149,6 +175,18 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Res
   say(o.influxUrl !== '' ? 'influx: the stream into InfluxDB, then every KPI query timed …' : 'influx: skipped (no HUITIAN_INFLUX_URL)');
   const influx = await measureInfluxQueries(batches, o.influxUrl, say);
   const { influx_query_ms_max = null, ...influxDetails } = influx ?? {};
+  let kafka: KafkaResult | undefined;
+  if (o.kafkaBrokers !== undefined) {
+    say(`kafka: cluster figures on ${o.kafkaBrokers} …`);
+    // The failover run's continuation: the hour after the stream, same scenario and rates.
+    const start = parseStart(o.stream.start)! + parseDuration(o.stream.duration)!;
+    const continuation: string[] = [];
+    for (const line of simulate({ scenario: o.stream.scenario, start, durationMs: 3600_000, seed: o.stream.seed + 1, rateScale: o.stream.rateScale, faults: o.stream.faults })) {
+      continuation.push(line);
+      if (continuation.length >= o.failoverEps * (o.failoverKillAfterS + 5)) break;
+    }
+    kafka = await measureKafka({ brokers: o.kafkaBrokers, batches, continuation, continuationEps: o.failoverEps, killAfterS: o.failoverKillAfterS, nodeFlags: o.serverNodeFlags, progress: say });
+  }
 
   const { json_parse_eps, decode_eps, engine_eps, engine_ratio, ...inProcessDetails } = inProcess;
   const figures = {
@@ -165,9 +203,19 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Res
   const targets = Object.fromEntries(
     (Object.entries(TARGETS) as Array<[TargetName, TargetRule]>).map(([name, rule]) => [name, { ...rule, ok: meets(rule, figures[name]) }]),
   ) as Results['targets'];
+  let kafkaFigures = {};
+  let kafkaDetails = {};
+  if (kafka !== undefined) {
+    const { kafka_eps, kafka_floor_eps, kafka_ratio, failover_s, ...rest } = kafka;
+    kafkaFigures = { kafka_eps, kafka_floor_eps, kafka_ratio, failover_s };
+    kafkaDetails = { kafka: rest };
+    targets.kafka_ratio = { ...KAFKA_TARGETS.kafka_ratio, ok: meets(KAFKA_TARGETS.kafka_ratio, kafka_ratio) };
+    targets.failover_s = { ...KAFKA_TARGETS.failover_s, ok: meets(KAFKA_TARGETS.failover_s, failover_s) };
+  }
   return {
     ...figures,
     ...extras,
+    ...kafkaFigures,
     date: new Date().toISOString(),
     machine: machine(),
     stream: { ...o.stream, events, bytes, batchLines: o.batchLines },
@@ -181,6 +229,7 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Res
       checkpoint: checkpointDetails,
       dedupBound: dedupDetails,
       influx: influx === null ? null : (influxDetails as Omit<InfluxQueryResult, 'influx_query_ms_max'>),
+      ...kafkaDetails,
     },
   };
 }

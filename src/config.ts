@@ -201,6 +201,27 @@ export const CONFIG_FIELDS = {
     schema: list,
   },
   kafkaGroup: { env: 'HUITIAN_KAFKA_GROUP', flag: '--kafka-group', description: 'Consumer group id.', default: 'huitian-brain', schema: z.string().min(1) },
+  kafkaMode: {
+    env: 'HUITIAN_KAFKA_MODE',
+    flag: '--kafka-mode',
+    description: 'With Kafka: `cluster` runs one engine task per input partition with its state in Kafka, so instances can join, leave and die (docs/cluster.md); `single` runs one engine over the assigned partitions with state in the data directory (one instance, assignments must not move).',
+    default: 'cluster',
+    schema: z.enum(['cluster', 'single']),
+  },
+  kafkaSessionTimeoutS: {
+    env: 'HUITIAN_KAFKA_SESSION_TIMEOUT_S',
+    flag: '--kafka-session-timeout-s',
+    description: 'Cluster mode: seconds without a heartbeat after which the group gives a dead instance\'s tasks to the others.',
+    default: 10,
+    schema: intFrom(6, 300),
+  },
+  commandWaitMs: {
+    env: 'HUITIAN_COMMAND_WAIT_MS',
+    flag: '--command-wait-ms',
+    description: 'Cluster mode: how long an ack/resolve waits for the alert view to show the transition before answering 202 with a way to follow it.',
+    default: 5000,
+    schema: intFrom(0, 60_000),
+  },
   kafkaAlertsTopic: {
     env: 'HUITIAN_KAFKA_ALERTS_TOPIC',
     flag: '--kafka-alerts-topic',
@@ -252,6 +273,13 @@ export const CONFIG_FIELDS = {
     description: 'InfluxDB bucket (2.x) or `database/retention-policy` (1.8).',
     default: 'huitian',
     schema: z.string().min(1),
+  },
+  influxQueryTimeoutS: {
+    env: 'HUITIAN_INFLUX_QUERY_TIMEOUT_S',
+    flag: '--influx-query-timeout-s',
+    description: 'Seconds a KPI query waits for InfluxDB before it answers 503 `STORE_UNAVAILABLE` (a day grouped by point reads every minute of every sensor); writes keep their own 10 s.',
+    default: 10,
+    schema: intFrom(1, 600),
   },
 } satisfies Record<string, FieldSpec>;
 
@@ -373,6 +401,12 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: C
   const notifications = notificationsConfigSchema.safeParse(file.notifications ?? {});
   if (!notifications.success) {
     for (const issue of notifications.error.issues) problems.push(`notifications.${issue.path.join('.')}: ${issue.message}`);
+  }
+  // Cluster mode has no notification stage yet (docs/cluster.md §9): refuse rather than
+  // start a deployment whose configured receivers would silently never be notified.
+  const brokers = out.kafkaBrokers;
+  if (notifications.success && Array.isArray(brokers) && brokers.length > 0 && out.kafkaMode === 'cluster' && notifications.data.routes.length > 0) {
+    problems.push('notifications: routes are not delivered in cluster mode yet (docs/cluster.md §9); run with HUITIAN_KAFKA_MODE=single or without notification routes');
   }
   const tokens = parseTokens(typeof out.tokens === 'string' ? out.tokens : '');
   for (const p of tokens.problems) problems.push(`HUITIAN_TOKENS: ${p}`);

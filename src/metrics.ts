@@ -8,6 +8,7 @@
  * in its base unit, a Unix time in `_timestamp_seconds`. Where a name changed, the old one
  * stays beside it as long as it lints (README: Metrics), so dashboards do not go blank.
  */
+import { ClusterMetrics } from './cluster/cluster-metrics.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EngineStats } from './engine/engine.js';
 import type { AlertReader } from './ports.js';
@@ -207,6 +208,7 @@ export async function metricsTableMarkdown(): Promise<string> {
   const none = { listAlerts: () => ({ items: [], nextCursor: null }), getAlert: () => undefined, alertEventsAfter: () => [], lastAlertEventSeq: () => 0, countAlerts: () => [] };
   const m = new ServiceMetrics(none, () => 0, () => null);
   m.observeDedup(() => ({ dedupKeys: 0, dedupBytes: 0, dedupEvictedKeys: 0, lateBelowDedupFloor: 0 }), 0);
+  new ClusterMetrics(m.registry, { owned: () => 0, restoring: () => 0 });
   const rows = (await m.registry.getMetricsAsJSON())
     .filter((x) => !/^huitian_(process_|nodejs_)/.test(x.name))
     .map((x) => {

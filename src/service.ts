@@ -31,6 +31,7 @@ import { OutboxWorker } from './delivery/outbox-worker.js';
 import { DeliveryPlanner } from './delivery/planner.js';
 import { HttpTransport, KafkaTransport, NatsTransport } from './delivery/transports.js';
 import type { NotificationTransport } from './ports.js';
+import { ClusterRuntime } from './cluster/cluster-runtime.js';
 
 /** A source of events (Kafka, NATS); HTTP ingest is part of the API. */
 export interface EventSource {
@@ -48,6 +49,8 @@ export interface Service {
   readonly store: EmbeddedStore;
   /** Delivers the notification outbox. */
   readonly outbox: OutboxWorker;
+  /** Set in cluster mode (docs/cluster.md). */
+  readonly cluster?: ClusterRuntime;
   /** Starts sources and the clock, then listens; resolves to the address listened on. */
   start(): Promise<string>;
   stop(): Promise<void>;
@@ -124,7 +127,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
   let influx: InfluxKpiStore | undefined;
   if (config.influxUrl !== '') {
     influx = new InfluxKpiStore(
-      { url: config.influxUrl, token: config.influxToken, org: config.influxOrg, bucket: config.influxBucket, writer: config.instanceId, logger },
+      { url: config.influxUrl, token: config.influxToken, org: config.influxOrg, bucket: config.influxBucket, writer: config.instanceId, logger, queryTimeoutMs: config.influxQueryTimeoutS * 1000 },
       store,
     );
     influx.onBacklog = (n) => metrics.sinkBacklog.set(n);
@@ -148,12 +151,40 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
   });
   pipelineRef = pipeline;
   metrics.observeDedup(() => pipeline.engine.stats(), config.dedupMaxMb * 1024 * 1024);
-  const kpis: KpiReader = influx ?? store;
+  const clusterMode = config.kafkaBrokers.length > 0 && config.kafkaMode === 'cluster';
+  let cluster: ClusterRuntime | undefined;
+  if (clusterMode) {
+    cluster = new ClusterRuntime({
+      kafka: createKafka(config.kafkaBrokers, `huitian-brain-${config.instanceId}`, logger),
+      group: config.kafkaGroup,
+      inputTopics: config.kafkaTopics,
+      engineConfig: engineConfigOf(config),
+      rules: config.rules,
+      store,
+      influx,
+      announcers: [],
+      viewAnnouncers: [hub],
+      dlqTopic: config.dlqTopic,
+      metrics,
+      logger,
+      wallClock,
+      snapshotIntervalMs: config.snapshotIntervalS * 1000,
+      sessionTimeoutMs: config.kafkaSessionTimeoutS * 1000,
+      commandWaitMs: config.commandWaitMs,
+      timeMode: config.timeMode,
+      idleTimeoutMs: config.idleTimeoutS * 1000,
+      onFatal: options.onFatal,
+    });
+    const c = cluster;
+    readiness.push({ name: 'cluster', check: () => c.problem() });
+  }
+  const kpis: KpiReader = influx ?? cluster?.partialsView ?? store;
   const sources: EventSource[] = [];
   const closers: Array<() => Promise<void>> = [];
 
   const connectTransports = async () => {
-    if (config.kafkaBrokers.length > 0) {
+    if (cluster !== undefined) await cluster.start();
+    if (config.kafkaBrokers.length > 0 && cluster === undefined) {
       const kafka = createKafka(config.kafkaBrokers, `huitian-brain-${config.instanceId}`, logger);
       const publisher = await KafkaPublisher.connect(kafka, config.dlqTopic, config.kafkaAlertsTopic === '' ? null : config.kafkaAlertsTopic, config.timeZone);
       pipeline.addForwarder(publisher);
@@ -166,15 +197,18 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
       const nc: NatsConnection = await connectNats(config.natsUrl, `huitian-brain-${config.instanceId}`);
       natsConnection = nc;
       const publisher = new NatsPublisher(nc, config.dlqTopic, config.timeZone);
-      pipeline.addAnnouncer(publisher);
       pipeline.addForwarder(publisher);
-      if (config.natsConsume) sources.push(new NatsSource({ nc, stream: config.natsStream, durable: config.natsConsumer, pipeline, logger }));
+      if (cluster === undefined) pipeline.addAnnouncer(publisher);
+      // Cluster mode: the owning task announces after the alert record is in Kafka.
+      else cluster.addAnnouncer(publisher);
+      const bridge = cluster;
+      if (config.natsConsume) sources.push(new NatsSource({ nc, stream: config.natsStream, durable: config.natsConsumer, pipeline, logger, bridge }));
       closers.push(() => nc.drain());
     }
     for (const s of sources) readiness.push({ name: s.name, check: () => s.problem() });
   };
 
-  const app = await buildApp({ config, logger, pipeline, alerts: store, deadLetters: store, kpis, metrics, hub, readiness, wallClock, store, renderCap, consoleDir: options.consoleDir });
+  const app = await buildApp({ config, logger, pipeline, alerts: store, deadLetters: store, kpis, metrics, hub, readiness, wallClock, store, renderCap, consoleDir: options.consoleDir, cluster });
   let ticker: NodeJS.Timeout | undefined;
   let flusher: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -185,6 +219,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
     pipeline,
     store,
     outbox: worker,
+    cluster,
     async start() {
       if (config.tokenRoles.size === 0) {
         logger.warn({ host: config.host }, 'no HUITIAN_TOKENS configured: authentication is off, listening on loopback only');
@@ -193,7 +228,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
       await connectTransports();
       for (const s of sources) await s.start();
       worker.start();
-      if (influx !== undefined) {
+      if (influx !== undefined && cluster === undefined) {
         // Retries what HTTP ingest or an earlier run left in the outbox while InfluxDB was away.
         let busy = false;
         flusher = setInterval(() => {
@@ -208,7 +243,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
         }, 1000);
         flusher.unref();
       }
-      if (config.timeMode === 'live') {
+      if (config.timeMode === 'live' && cluster === undefined) {
         ticker = setInterval(() => {
           try {
             pipeline.tick();
@@ -228,6 +263,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
       if (ticker !== undefined) clearInterval(ticker);
       if (flusher !== undefined) clearInterval(flusher);
       for (const s of sources) await s.stop().catch((err: unknown) => logger.warn({ err, source: s.name }, 'source stop failed'));
+      await cluster?.stop().catch((err: unknown) => logger.warn({ err }, 'cluster stop failed'));
       await app.close();
       await worker.stop();
       await pipeline.forwardsSettled();

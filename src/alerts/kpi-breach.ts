@@ -1,10 +1,12 @@
 /**
  * KPI breach: 5-minute fire response coverage over the trailing 24 h below its target
- * (0.80, the district plan's 消防救援 5 分钟响应时间覆盖率 ≥ 80 %), once at least 10
+ * (the KPI catalogue's, 0.80: the district plan's 消防救援 5 分钟响应时间覆盖率 ≥ 80 %;
+ * `rules.kpiBreach.target` may set another), once at least 10
  * incidents were decided in the window. Evaluated as the watermark passes each minute,
  * over the same 1-minute buckets the KPI query reads.
  */
 import type { StepContext } from '../engine/step-context.js';
+import { fireResponseCoverage } from '../kpis/fire-response.js';
 
 export const KPI_BREACH_RULE = 'kpi_breach';
 export const COVERAGE_ENTITY = 'fire_response_coverage_5min';
@@ -14,8 +16,13 @@ const MINUTE = 60_000;
 export class KpiBreachRule {
   /** Per received-minute bucket: [covered, decided]. */
   private readonly buckets = new Map<number, [number, number]>();
+  /** Buckets changed since the last `takeChanges` (cluster tasks only). */
+  private readonly changed = new Set<number>();
+  /** Set by an engine without global rules: only then are changes collected. */
+  tracking = false;
 
   record(bucket: number, covered: number, decided: number): void {
+    if (this.tracking) this.changed.add(bucket);
     const counts = this.buckets.get(bucket);
     if (counts === undefined) this.buckets.set(bucket, [covered, decided]);
     else {
@@ -26,7 +33,8 @@ export class KpiBreachRule {
 
   /** Called when the watermark reaches `boundary` (a minute start). */
   evaluate(ctx: StepContext, boundary: number): void {
-    const { target, windowHours, minDecided } = ctx.rules.kpiBreach;
+    const { windowHours, minDecided } = ctx.rules.kpiBreach;
+    const target = ctx.rules.kpiBreach.target ?? fireResponseCoverage.target;
     const windowStart = boundary - windowHours * 3600_000;
     let covered = 0;
     let decided = 0;
@@ -65,6 +73,32 @@ export class KpiBreachRule {
       message: `近 ${windowHours} 小时已判定 ${decided} 起火灾与抢险救援警情，${covered} 起在 5 分钟内到场，覆盖率 ${pct}%，低于目标 ${target * 100}%。`,
       messageEn: `${covered} of ${decided} fire and rescue incidents decided in the last ${windowHours} h were reached within 5 minutes (${pct}%), below the ${target * 100}% target.`,
     });
+  }
+
+  /**
+   * A cluster task's side of the rule: the absolute counts of the buckets changed since the
+   * last call, oldest first, and buckets that left the window forgotten (as `evaluate` does).
+   */
+  takeChanges(boundary: number, windowHours: number): Array<[number, number, number]> {
+    const windowStart = boundary - windowHours * 3600_000;
+    const out: Array<[number, number, number]> = [];
+    for (const bucket of [...this.changed].sort((a, b) => a - b)) {
+      const counts = this.buckets.get(bucket);
+      if (counts !== undefined) out.push([bucket, counts[0], counts[1]]);
+    }
+    this.changed.clear();
+    for (const bucket of this.buckets.keys()) if (bucket < windowStart - MINUTE) this.buckets.delete(bucket);
+    return out;
+  }
+
+  /** The changed-bucket set is engine state too: a snapshot between two boundaries keeps it. */
+  snapshotChanged(): number[] {
+    return [...this.changed];
+  }
+
+  restoreChanged(buckets: readonly number[]): void {
+    this.changed.clear();
+    for (const b of buckets) this.changed.add(b);
   }
 
   snapshot(): Array<[number, [number, number]]> {

@@ -48,7 +48,8 @@ export const rulesConfigSchema = z
       .prefault({}),
     kpiBreach: z
       .strictObject({
-        target: z.number().min(0).max(1).default(0.8),
+        // Unset: the KPI catalogue's target (fire_response_coverage_5min, 0.80), kept in one place.
+        target: z.number().min(0).max(1).optional(),
         windowHours: positive.default(24),
         minDecided: z.number().int().positive().default(10),
       })

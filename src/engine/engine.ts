@@ -73,6 +73,12 @@ export interface EngineConfig {
    * at start-up; the default 0 keeps tests and benchmarks reproducible.
    */
   dedupHashSeed?: number;
+  /**
+   * Whether rules that need the whole stream (`kpi_breach`) run in this engine. A cluster
+   * task sees one partition, so there they run in the global stage instead, fed by the
+   * task's minute reports (StepResult.minuteReports).
+   */
+  globalRules?: boolean;
 }
 
 /**
@@ -108,6 +114,18 @@ export interface StepResult {
   partials: PartialDelta[];
   alerts: AlertChange[];
   watermark: number;
+  /**
+   * With `globalRules: false`: per minute boundary the watermark passed at which the
+   * task's fire counts changed, the absolute counts of the changed buckets (see
+   * global-stage.ts). Empty otherwise.
+   */
+  minuteReports: MinuteReport[];
+}
+
+export interface MinuteReport {
+  boundary: number;
+  /** [received-minute bucket, covered, decided], absolute for this engine. */
+  buckets: Array<[number, number, number]>;
 }
 
 export interface EngineStats {
@@ -154,7 +172,8 @@ export class Engine {
   private readonly watermarks: WatermarkTracker;
   private readonly dedup: DedupIndex;
   private readonly timers = new TimerQueue();
-  private readonly partials = new PartialBuffer();
+  private readonly partials: PartialBuffer;
+  private reports: MinuteReport[] = [];
   private changes: AlertChange[] = [];
   private readonly alerts = new AlertBook((c) => this.changes.push(c));
   private readonly breach = new KpiBreachRule();
@@ -181,7 +200,16 @@ export class Engine {
   private counters = { accepted: 0, duplicates: 0, late: 0, future: 0, conflicts: 0, gaugeMinutesSkipped: 0, lateBelowDedupFloor: 0 };
   private conflicts: Array<{ index: number; reason: string }> = [];
 
-  constructor(readonly config: EngineConfig = DEFAULT_ENGINE_CONFIG) {
+  /**
+   * `partials`: where KPI modules write their deltas. A cluster task passes one that keeps
+   * absolute values (engine/task-partials.ts); by default deltas are merged per step.
+   */
+  constructor(
+    readonly config: EngineConfig = DEFAULT_ENGINE_CONFIG,
+    partials: PartialBuffer = new PartialBuffer(),
+  ) {
+    this.partials = partials;
+    this.breach.tracking = config.globalRules === false;
     this.watermarks = new WatermarkTracker({
       latenessMs: config.latenessMs,
       mode: config.timeMode,
@@ -432,7 +460,11 @@ export class Engine {
     this.waterlogging.sampleMinute(ctx, boundary);
     this.parking.sampleMinute(ctx, boundary);
     this.utilityAlarms.sampleMinute(ctx, boundary);
-    this.breach.evaluate(ctx, boundary);
+    if (this.config.globalRules !== false) this.breach.evaluate(ctx, boundary);
+    else {
+      const buckets = this.breach.takeChanges(boundary, ctx.rules.kpiBreach.windowHours);
+      if (buckets.length > 0) this.reports.push({ boundary, buckets });
+    }
     if (++this.sampledSincePrune >= 60) {
       this.sampledSincePrune = 0;
       const horizon = boundary - STALE_ENTITY_MS;
@@ -452,7 +484,9 @@ export class Engine {
       conflicts = this.conflicts;
       this.conflicts = [];
     }
-    return { outcomes, conflicts, partials: this.partials.drain(), alerts, watermark: this.watermarks.watermark };
+    const minuteReports = this.reports;
+    if (minuteReports.length > 0) this.reports = [];
+    return { outcomes, conflicts, partials: this.partials.drain(), alerts, watermark: this.watermarks.watermark, minuteReports };
   }
 
   /**
@@ -488,6 +522,7 @@ export class Engine {
       alerts: this.alerts.snapshot(),
       alertsResolved: this.alerts.snapshotResolved(),
       breach: this.breach.snapshot(),
+      ...(this.breach.tracking ? { breachChanged: this.breach.snapshotChanged() } : {}),
       fire: { ...this.fire.snapshot(), evictedUnresolved: this.fire.evictedUnresolved },
       waterlogging: this.waterlogging.snapshot(),
       parking: this.parking.snapshot(),
@@ -504,27 +539,27 @@ export class Engine {
    * Builds an engine from a snapshot taken by `snapshot()` under the same configuration —
    * also the one JSON object that data files written before chunked checkpoints hold.
    */
-  static restore(config: EngineConfig, s: EngineSnapshot): Engine {
-    return Engine.fromState(config, s, (dedup) => dedup.restore(s.dedup as DedupSnapshot));
+  static restore(config: EngineConfig, s: EngineSnapshot, partials?: PartialBuffer): Engine {
+    return Engine.fromState(config, s, (dedup) => dedup.restore(s.dedup as DedupSnapshot), partials);
   }
 
   /** Builds an engine from the chunks of a `checkpoint()`, in order. */
-  static restoreChunks(config: EngineConfig, chunks: Iterable<Uint8Array>): Engine {
-    return Engine.restoreDecoded(config, decodeCheckpoint(chunks));
+  static restoreChunks(config: EngineConfig, chunks: Iterable<Uint8Array>, partials?: PartialBuffer): Engine {
+    return Engine.restoreDecoded(config, decodeCheckpoint(chunks), partials);
   }
 
   /** The same, from chunks already read by `decodeCheckpoint` (whose state also holds a caller's extra parts). */
-  static restoreDecoded(config: EngineConfig, decoded: DecodedCheckpoint): Engine {
-    return Engine.fromState(config, decoded.state as EngineSnapshot, decoded.restoreDedup);
+  static restoreDecoded(config: EngineConfig, decoded: DecodedCheckpoint, partials?: PartialBuffer): Engine {
+    return Engine.fromState(config, decoded.state as EngineSnapshot, decoded.restoreDedup, partials);
   }
 
-  private static fromState(config: EngineConfig, s: EngineSnapshot, restoreDedup: (dedup: DedupIndex) => void): Engine {
+  private static fromState(config: EngineConfig, s: EngineSnapshot, restoreDedup: (dedup: DedupIndex) => void, partials?: PartialBuffer): Engine {
     if (s.version !== SNAPSHOT_VERSION) {
       throw new Error(`engine snapshot version ${String(s.version)} is not ${SNAPSHOT_VERSION}`);
     }
     // The snapshot is our own JSON; its parts are typed by the methods that wrote them.
     const p = s as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    const engine = new Engine(config);
+    const engine = new Engine(config, partials);
     engine.watermarks.restore(p.watermarks);
     restoreDedup(engine.dedup);
     engine.timers.restore(p.timers);
@@ -535,6 +570,7 @@ export class Engine {
     engine.alerts.restore(p.alerts);
     engine.alerts.restoreResolved(p.alertsResolved ?? []);
     engine.breach.restore(p.breach);
+    if (engine.breach.tracking) engine.breach.restoreChanged(p.breachChanged ?? []);
     engine.fire.restore(p.fire);
     engine.fire.evictedUnresolved = p.fire.evictedUnresolved ?? 0;
     engine.waterlogging.restore(p.waterlogging);

@@ -52,7 +52,7 @@ export class AlertStreamHub implements AlertAnnouncer {
 }
 
 export function formatSse(e: CommittedAlertEvent, zone: string): string {
-  return `id: ${e.seq}\nevent: alert\ndata: ${JSON.stringify({ action: e.action, alert: toPublicAlert(e.alert, zone) })}\n\n`;
+  return `id: ${e.seq}\nevent: alert\ndata: ${JSON.stringify({ action: e.action, version: e.alert.history.length, alert: toPublicAlert(e.alert, zone) })}\n\n`;
 }
 
 /** The list's filters, applied to each transition's alert (the stream has no `status`: a screen of active alerts needs the resolutions). */

@@ -7,6 +7,7 @@ import type { AlertReader, DeadLetterReader, KpiReader } from '../ports.js';
 import type { AlertStreamHub } from './alert-stream.js';
 import type { Alert } from '../alerts/alert.js';
 import type { EmbeddedStore } from '../sqlite/embedded-store.js';
+import type { ClusterRuntime } from '../cluster/cluster-runtime.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -31,4 +32,6 @@ export interface AppDeps {
   renderCap: (alert: Alert) => string;
   /** Where the built console is (default dist/console); tests build one of their own. */
   consoleDir?: string;
+  /** Cluster mode (docs/cluster.md): ingest, operator commands and the clock go through it. */
+  cluster?: ClusterRuntime;
 }

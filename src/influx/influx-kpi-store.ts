@@ -30,6 +30,8 @@ export interface InfluxOptions {
   /** Points per write request. */
   batchSize?: number;
   timeoutMs?: number;
+  /** How long a query may take (default: timeoutMs). */
+  queryTimeoutMs?: number;
 }
 
 export const WRITER_TAG = 'writer';
@@ -47,7 +49,8 @@ export class InfluxKpiStore implements KpiSink, KpiReader {
     private readonly store: EmbeddedStore,
   ) {
     this.influx = new InfluxDB({ url: options.url, token: options.token, timeout: options.timeoutMs ?? 10_000 });
-    this.queryApi = this.influx.getQueryApi(options.org);
+    const queries = options.queryTimeoutMs === undefined ? this.influx : new InfluxDB({ url: options.url, token: options.token, timeout: options.queryTimeoutMs });
+    this.queryApi = queries.getQueryApi(options.org);
     this.batchSize = options.batchSize ?? 5000;
     this.log = options.logger.child({ component: 'influx' });
     // The client logs to the console by default; its failures surface as rejected
@@ -94,6 +97,34 @@ export class InfluxKpiStore implements KpiSink, KpiReader {
       }
       this.store.outboxDone(batch);
       this.onBacklog(this.store.outboxSize());
+    }
+  }
+
+  /**
+   * Cluster mode (docs/cluster.md §3): absolute partials of one task, written with the
+   * task as `writer`, so a re-read by the task's next owner overwrites the same points.
+   */
+  async writeAbsolute(points: ReadonlyArray<{ family: string; bucket: number; tags: Readonly<Record<string, string>>; fields: Readonly<Record<string, number>> }>, writer: string): Promise<void> {
+    for (let i = 0; i < points.length; i += this.batchSize) {
+      const api = this.influx.getWriteApi(this.options.org, this.options.bucket, 'ms', {
+        batchSize: this.batchSize + 1,
+        flushInterval: 0,
+        maxRetries: 0,
+        maxBufferLines: this.batchSize * 2,
+        gzipThreshold: 1024,
+        defaultTags: { [WRITER_TAG]: writer },
+      });
+      for (const p of points.slice(i, i + this.batchSize)) {
+        const point = new Point(p.family).timestamp(new Date(p.bucket));
+        for (const [k, v] of Object.entries(p.tags)) point.tag(k, v);
+        for (const [k, v] of Object.entries(p.fields)) point.floatField(k, v);
+        api.writePoint(point);
+      }
+      try {
+        await api.close();
+      } catch (err) {
+        throw new Error(`InfluxDB write to ${this.options.url} failed: ${(err as Error).message}`, { cause: err });
+      }
     }
   }
 

@@ -2,7 +2,7 @@
  * What the service produces to Kafka: invalid records to the dead-letter topic (reason
  * in a header) and, optionally, every alert transition to an alerts topic.
  */
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { toPublicAlert } from '../alerts/alert.js';
 import type { AlertAnnouncer, CommittedAlertEvent, DeadLetter, DeadLetterForwarder } from '../ports.js';
 import { formatInZone } from '../time/time-zone.js';
@@ -25,19 +25,7 @@ export class KafkaPublisher implements AlertAnnouncer, DeadLetterForwarder {
   async forward(letters: readonly DeadLetter[]): Promise<void> {
     await this.producer.send({
       topic: this.dlqTopic,
-      messages: letters.map((d) => ({
-        // A record from Kafka keeps its key (the entity, so it lands beside its neighbours'
-        // dead letters) and says its offset: with huitian-channel that finds it in the input.
-        key: d.source === undefined ? d.eventId : d.source.key,
-        value: d.payload,
-        headers: {
-          'huitian-reason': d.reason,
-          'huitian-channel': d.channel,
-          'huitian-received-at': formatInZone(d.receivedAt, this.zone),
-          ...(d.type === null ? {} : { 'huitian-type': d.type }),
-          ...(d.source === undefined ? {} : { 'huitian-source-offset': d.source.offset }),
-        },
-      })),
+      messages: letters.map((d) => deadLetterMessage(d, this.zone)),
     });
   }
 
@@ -56,4 +44,21 @@ export class KafkaPublisher implements AlertAnnouncer, DeadLetterForwarder {
   async close(): Promise<void> {
     await this.producer.disconnect();
   }
+}
+
+/** A dead letter as a record of the dead-letter topic (single and cluster mode alike). */
+export function deadLetterMessage(d: DeadLetter, zone: string): Message {
+  return {
+    // A record from Kafka keeps its key (the entity, so it lands beside its neighbours'
+    // dead letters) and says its offset: with huitian-channel that finds it in the input.
+    key: d.source === undefined ? d.eventId : d.source.key,
+    value: d.payload,
+    headers: {
+      'huitian-reason': d.reason,
+      'huitian-channel': d.channel,
+      'huitian-received-at': formatInZone(d.receivedAt, zone),
+      ...(d.type === null ? {} : { 'huitian-type': d.type }),
+      ...(d.source === undefined ? {} : { 'huitian-source-offset': d.source.offset }),
+    },
+  };
 }

@@ -28,6 +28,7 @@
  */
 import { clearDispatchOverdue, raiseDispatchOverdue } from '../alerts/dispatch-overdue.js';
 import type { KpiBreachRule } from '../alerts/kpi-breach.js';
+import type { RulesConfig } from '../alerts/rules-config.js';
 import { CONFLICT_REASON_PREFIX } from '../events/rejections.js';
 import type { EventOf, IncidentCategory } from '../events/schemas.js';
 import type { FireClockStart, StepContext } from '../engine/step-context.js';
@@ -47,16 +48,20 @@ const OVERDUE = 'incident-overdue';
 const EVICT = 'incident-evict';
 const FORGET = 'incident-forget';
 
-export const fireResponseCoverage: RatioKpi = {
+/** The plan's coverage target: this KPI's, and the kpi_breach rule's unless `rules.kpiBreach.target` sets another. */
+const COVERAGE_TARGET = 0.8;
+
+// `satisfies`: the target stays a number here, for the kpi_breach rule that reads it.
+export const fireResponseCoverage = {
   name: 'fire_response_coverage_5min',
   title: '消防救援 5 分钟响应时间覆盖率',
   titleEn: 'Fire and rescue 5-minute response coverage',
   unit: 'ratio',
-  target: 0.8,
+  target: COVERAGE_TARGET,
   targetDirection: 'atLeast',
   targetBasis: '回天行动计划（2026—2030 年）：消防救援 5 分钟响应时间覆盖率不低于 80%；与 kpi_breach 规则的目标一致。',
   targetBasisEn: "The Huitian action plan (2026–2030): 5-minute fire and rescue response coverage of at least 80 %; the kpi_breach rule's target.",
-  targetOf: (rules) => rules.kpiBreach.target,
+  targetOf: (rules: RulesConfig) => rules.kpiBreach.target ?? COVERAGE_TARGET,
   kind: 'ratio',
   family: FIRE_RESPONSE_FAMILY,
   groupTags: ['district', 'station'],
@@ -66,7 +71,7 @@ export const fireResponseCoverage: RatioKpi = {
     '火灾、抢险救援警情中，首支力量在响应计时起点后 300 秒内到场的比例；按接警时间所在分钟归属，未派警及到场前撤销的警情不计入。',
   descriptionEn:
     'Share of fire and rescue incidents whose first unit arrived within 300 s of the clock start; attributed to the minute the call was received; incidents closed before any arrival and within 300 s are left out.',
-};
+} satisfies RatioKpi;
 
 export const fireResponseTimeP90: PercentileKpi = {
   name: 'fire_response_time_p90',

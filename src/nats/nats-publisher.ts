@@ -25,7 +25,7 @@ export class NatsPublisher implements AlertAnnouncer, DeadLetterForwarder {
       h.set('Huitian-Action', e.action);
       h.set('Huitian-Alert-Id', e.alert.id);
       h.set('Huitian-Seq', String(e.seq));
-      this.nc.publish(alertSubjectOf(e.alert.category, e.alert.severity), encoder.encode(JSON.stringify({ seq: e.seq, action: e.action, alert: toPublicAlert(e.alert, this.zone) })), { headers: h });
+      this.nc.publish(alertSubjectOf(e.alert.category, e.alert.severity), encoder.encode(JSON.stringify({ seq: e.seq, version: e.alert.history.length, action: e.action, alert: toPublicAlert(e.alert, this.zone) })), { headers: h });
     }
     await this.nc.flush();
   }

@@ -18,8 +18,49 @@ export interface NatsSourceOptions {
   stream: string;
   durable: string;
   pipeline: Pipeline;
+  /**
+   * Cluster mode (docs/cluster.md §6): instead of the local engine, the batch goes into
+   * the Kafka input topics; messages are acked once Kafka has them.
+   */
+  bridge?: KafkaBridge;
   logger: Logger;
   batchSize?: number;
+}
+
+/** Where a cluster member puts a JetStream batch (ClusterRuntime). */
+export interface KafkaBridge {
+  /** Stores and forwards the refused records; never throws (they stay in the dead-letter store). */
+  deadLetter(channel: string, rejections: readonly Rejection[]): Promise<void>;
+  /** Produces the valid events to their input topics; throws while Kafka does not take them. Returns those no topic carries. */
+  produce(candidates: readonly Candidate[]): Promise<Rejection[]>;
+}
+
+/**
+ * One JetStream batch into Kafka: the refused records dead-lettered once, the valid ones
+ * produced until Kafka takes them (a retry used to dead-letter the refused ones again).
+ */
+export async function bridgeBatch(
+  bridge: KafkaBridge,
+  channel: string,
+  candidates: readonly Candidate[],
+  rejections: readonly Rejection[],
+  onRetry: (err: Error, waitMs: number) => void,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<void> {
+  if (rejections.length > 0) await bridge.deadLetter(channel, rejections);
+  if (candidates.length === 0) return;
+  let wait = 250;
+  for (;;) {
+    try {
+      const unrouted = await bridge.produce(candidates);
+      if (unrouted.length > 0) await bridge.deadLetter(channel, unrouted);
+      return;
+    } catch (err) {
+      onRetry(err as Error, wait);
+      await sleep(wait);
+      wait = Math.min(wait * 2, 5000);
+    }
+  }
 }
 
 const ACK_WAIT_NS = 30 * 1_000_000_000;
@@ -103,11 +144,22 @@ export class NatsSource implements EventSource {
         }
       });
       const last = batch[batch.length - 1]!;
-      pipeline.ingest(channel, candidates, rejections, { idleAfter: last.info.pending === 0 });
-      await this.untilDurable(batch);
+      if (this.options.bridge !== undefined) await this.untilBridged(channel, batch, candidates, rejections);
+      else {
+        pipeline.ingest(channel, candidates, rejections, { idleAfter: last.info.pending === 0 });
+        await this.untilDurable(batch);
+      }
       batch.forEach((m, index) => (poison.has(index) ? m.term() : m.ack()));
       batch = [];
     }
+  }
+
+  private async untilBridged(channel: string, batch: readonly JsMsg[], candidates: readonly Candidate[], rejections: readonly Rejection[]): Promise<void> {
+    await bridgeBatch(this.options.bridge!, channel, candidates, rejections, (err, wait) => {
+      this.trouble = `Kafka unavailable, holding acks: ${err.message}`;
+      this.log.warn({ err, retryInMs: wait }, 'bridging JetStream into Kafka failed; holding the acks and retrying');
+      for (const m of batch) m.working();
+    });
   }
 
   private async untilDurable(batch: readonly JsMsg[]): Promise<void> {

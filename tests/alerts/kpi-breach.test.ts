@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { alertIdOf } from '../../src/alerts/alert-book.js';
 import { COVERAGE_ENTITY, KPI_BREACH_RULE } from '../../src/alerts/kpi-breach.js';
 import { core, HLG, ms } from '../helpers/events.js';
-import { EngineRun } from '../helpers/engine-run.js';
+import { engineConfig, EngineRun } from '../helpers/engine-run.js';
+import { DEFAULT_RULES, rulesConfigSchema } from '../../src/alerts/rules-config.js';
+import { fireResponseCoverage } from '../../src/kpis/fire-response.js';
 import type { HuitianEvent } from '../../src/events/schemas.js';
 
 const RULE = KPI_BREACH_RULE;
@@ -75,5 +77,21 @@ describe('kpi_breach', () => {
       ['resolved', RULE, COVERAGE_ENTITY, 'yellow', 'resolved'],
     ]);
     expect(run.lastAlert(RULE, COVERAGE_ENTITY)!.history.at(-1)).toEqual({ at: ms(86_640), action: 'resolved', severity: 'yellow', by: 'watermark', value: 5 / 6 });
+  });
+
+  it('takes its target from the KPI catalogue unless the rules set one', () => {
+    expect(DEFAULT_RULES.kpiBreach.target).toBeUndefined();
+    // 8 of 10 covered: meets the catalogue's 0.80, misses a configured 0.85.
+    const events = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].flatMap((i) => incident(`I${i}`, i * 60, i >= 2));
+    const byCatalogue = new EngineRun();
+    byCatalogue.streamSorted(events);
+    byCatalogue.watermarkTo(3600);
+    expect(byCatalogue.transitions(RULE)).toEqual([]);
+    const rules = rulesConfigSchema.parse({ kpiBreach: { target: 0.85 } });
+    const configured = new EngineRun(engineConfig({ rules }));
+    configured.streamSorted(events);
+    configured.watermarkTo(3600);
+    expect(configured.lastAlert(RULE, COVERAGE_ENTITY)).toMatchObject({ value: 0.8, threshold: 0.85 });
+    expect(fireResponseCoverage.target).toBe(0.8);
   });
 });

@@ -63,6 +63,7 @@ describe.skipIf(!services.available)('InfluxDB down for 20 s mid-stream', () => 
     producer = await createTopicsAndProducer(kafka, topics);
     service = await startTestService({
       kafkaBrokers: services.kafka,
+      kafkaMode: 'single',
       kafkaTopics: topics.join(','),
       kafkaGroup: group,
       dlqTopic: `ito${sfx}.dlq`,

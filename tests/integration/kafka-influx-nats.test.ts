@@ -51,6 +51,7 @@ describe.skipIf(!services.available)('Kafka in, InfluxDB and NATS out', () => {
     await producer.send({ topic: topics[0]!, messages: POISON_LINES.map((value) => ({ key: 'WL-0', value })) });
     service = await startTestService({
       kafkaBrokers: services.kafka,
+      kafkaMode: 'single',
       kafkaTopics: topics.join(','),
       kafkaGroup: `it-${sfx}`,
       dlqTopic,

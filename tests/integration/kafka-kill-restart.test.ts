@@ -50,6 +50,7 @@ describe.skipIf(!services.available)('kill -9 mid-stream, then restart', () => {
     HUITIAN_LOG_LEVEL: 'info',
     HUITIAN_SNAPSHOT_INTERVAL_S: '1',
     HUITIAN_KAFKA_BROKERS: services.kafka,
+    HUITIAN_KAFKA_MODE: 'single',
     HUITIAN_KAFKA_TOPICS: topics.join(','),
     HUITIAN_KAFKA_GROUP: `itk-${sfx}`,
     HUITIAN_DLQ_TOPIC: `itk${sfx}.dlq`,

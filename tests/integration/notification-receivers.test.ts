@@ -56,7 +56,8 @@ describe.skipIf(!services.available)('notification receivers on real NATS and Ka
         },
       }),
     );
-    service = await startTestService({ natsUrl: services.nats, natsConsume: false, kafkaBrokers: services.kafka, kafkaTopics: `it${sfx}.in`, config: file } as ConfigOverrides);
+    // Single mode: cluster mode has no notification stage yet (docs/cluster.md §9).
+    service = await startTestService({ natsUrl: services.nats, natsConsume: false, kafkaBrokers: services.kafka, kafkaTopics: `it${sfx}.in`, kafkaMode: 'single', config: file } as ConfigOverrides);
   });
 
   afterAll(async () => {

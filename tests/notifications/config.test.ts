@@ -57,6 +57,16 @@ describe('notifications config', () => {
   });
 });
 
+describe('notifications with Kafka', () => {
+  it('are refused in cluster mode, which has no notification stage yet, and taken in single mode', () => {
+    const file = join(tempDir(), 'c.json');
+    writeFileSync(file, JSON.stringify({ notifications: { receivers: { d: { type: 'webhook', url: 'http://127.0.0.1:9/x' } }, routes: [{ name: 'r', receivers: ['d'] }] } }));
+    expect(() => loadConfig({ HUITIAN_CONFIG: file, HUITIAN_KAFKA_BROKERS: '127.0.0.1:9092' })).toThrow(/not delivered in cluster mode yet/);
+    expect(loadConfig({ HUITIAN_CONFIG: file, HUITIAN_KAFKA_BROKERS: '127.0.0.1:9092', HUITIAN_KAFKA_MODE: 'single' }).notifications.routes).toHaveLength(1);
+    expect(loadConfig({ HUITIAN_KAFKA_BROKERS: '127.0.0.1:9092' }).kafkaMode).toBe('cluster');
+  });
+});
+
 describe('the README example', () => {
   it('docs/examples/notifications.json is a valid configuration', () => {
     const c = loadConfig({ HUITIAN_CONFIG: 'docs/examples/notifications.json' });

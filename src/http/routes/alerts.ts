@@ -1,5 +1,5 @@
 /** Alert routes: list, get (JSON or CAP), acknowledge, resolve, the SSE stream, the summary and the CAP feed. */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ALERT_CATEGORIES, ALERT_STATUSES, CAP_SEVERITY, SEVERITIES, SEVERITY_LEVEL, toPublicAlert, type Alert } from '../../alerts/alert.js';
@@ -59,6 +59,21 @@ export const alertSchema = z
     history: z.array(historyEntry),
   })
   .meta({ id: 'Alert', description: '告警：一条规则对一个对象的一次告警及其全部变更记录。An alert with its history.' });
+
+/** GET /v1/alerts/:id: in cluster mode the alert also names the task that owns it (docs/cluster.md §4). */
+const ownedAlertSchema = alertSchema
+  .extend({ task: z.string().nullable().optional().describe('Cluster mode: the task (input partition, or `global`) that owns the alert; ack and resolve go to it') })
+  .meta({ id: 'OwnedAlert' });
+
+/** Cluster mode: the command reached the owning task, whose answer the alert view does not show yet. */
+const pendingSchema = z
+  .object({
+    status: z.literal('pending'),
+    alertId: z.string(),
+    requestId: z.string().describe('Identifies the command in the owning task’s log'),
+    follow: z.string().describe('Where to follow the alert: GET this path, or watch /v1/alerts/stream'),
+  })
+  .meta({ id: 'PendingOperation', description: '集群模式：操作已写入告警所属任务的输入，尚未在告警视图中体现。The command is in the owning task’s input; follow the alert.' });
 
 const alertPage = z
   .object({ items: z.array(alertSchema), nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page') })
@@ -277,12 +292,14 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
       tags: ['alerts'],
       action: 'read',
       params: idParams,
-      responses: { 200: { description: 'The alert (JSON), or as CAP 1.2 when asked', content: { 'application/json': alertSchema, [CAP_TYPE]: z.string() } }, 404: failure('ALERT_NOT_FOUND') },
+      responses: { 200: { description: 'The alert (JSON), or as CAP 1.2 when asked', content: { 'application/json': ownedAlertSchema, [CAP_TYPE]: z.string() } }, 404: failure('ALERT_NOT_FOUND') },
     }),
     async (request, reply) => {
       const alert = findAlert(deps, request.params.id);
       if (wantsCap(request.headers.accept)) return reply.type(`${CAP_TYPE}; charset=utf-8`).send(deps.renderCap(alert));
-      return toPublicAlert(alert, deps.config.timeZone);
+      // Cluster mode: also the task that owns it (docs/cluster.md §4).
+      const zone = deps.config.timeZone;
+      return deps.cluster === undefined ? toPublicAlert(alert, zone) : { ...toPublicAlert(alert, zone), task: deps.cluster.taskOfAlert(alert.id) ?? null };
     },
   );
 
@@ -296,11 +313,18 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
       action: 'operate',
       params: idParams,
       body: ackBody,
-      responses: { 200: ok(alertSchema, 'The alert after the acknowledgement'), 404: failure('ALERT_NOT_FOUND'), 409: failure('ALERT_TRANSITION_NOT_ALLOWED'), 503: failure('STORE_UNAVAILABLE') },
+      responses: {
+        200: ok(alertSchema, 'The alert after the acknowledgement'),
+        202: ok(pendingSchema, 'Cluster mode: the command is in the owning task’s input but the alert view did not show it within HUITIAN_COMMAND_WAIT_MS'),
+        404: failure('ALERT_NOT_FOUND'),
+        409: failure('ALERT_TRANSITION_NOT_ALLOWED'),
+        503: failure('STORE_UNAVAILABLE', 'SOURCE_UNAVAILABLE', 'NOT_READY'),
+      },
     }),
-    async (request) => {
+    async (request, reply) => {
       const until = request.body.until === undefined ? undefined : parseRfc3339(request.body.until)!;
       const { by, note } = operatorOf(request, request.body);
+      if (deps.cluster !== undefined) return clusterOperate(deps, 'ack', request.params.id, { by, ...(note === undefined ? {} : { note }), until }, reply);
       return toPublicAlert(deps.pipeline.acknowledge(request.params.id, by, note, until), deps.config.timeZone);
     },
   );
@@ -315,11 +339,25 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
       action: 'operate',
       params: idParams,
       body: operationBody,
-      responses: { 200: ok(alertSchema, 'The alert after the resolution'), 404: failure('ALERT_NOT_FOUND'), 409: failure('ALERT_TRANSITION_NOT_ALLOWED'), 503: failure('STORE_UNAVAILABLE') },
+      responses: {
+        200: ok(alertSchema, 'The alert after the resolution'),
+        202: ok(pendingSchema, 'Cluster mode: the command is in the owning task’s input but the alert view did not show it within HUITIAN_COMMAND_WAIT_MS'),
+        404: failure('ALERT_NOT_FOUND'),
+        409: failure('ALERT_TRANSITION_NOT_ALLOWED'),
+        503: failure('STORE_UNAVAILABLE', 'SOURCE_UNAVAILABLE', 'NOT_READY'),
+      },
     }),
-    async (request) => {
+    async (request, reply) => {
       const { by, note } = operatorOf(request, request.body);
+      if (deps.cluster !== undefined) return clusterOperate(deps, 'resolve', request.params.id, { by, ...(note === undefined ? {} : { note }) }, reply);
       return toPublicAlert(deps.pipeline.resolve(request.params.id, by, note), deps.config.timeZone);
     },
   );
+}
+
+/** Cluster mode: a command to the owning task; the alert once the view shows it, else 202 (docs/cluster.md §4). */
+async function clusterOperate(deps: AppDeps, kind: 'ack' | 'resolve', id: string, body: { by: string; note?: string; until?: number }, reply: FastifyReply) {
+  const result = await deps.cluster!.operate(kind, id, body.by, body.note, body.until);
+  if ('alert' in result) return toPublicAlert(result.alert, deps.config.timeZone);
+  return reply.code(202).send(result.pending);
 }

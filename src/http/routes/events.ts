@@ -52,9 +52,9 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
       documentedBody: INGEST_BODY,
       rateLimit: deps.config.ingestRateLimit > 0 ? { max: deps.config.ingestRateLimit, timeWindow: 60_000 } : false,
       responses: {
-        202: ok(ingestReport, 'The accepted events are applied and durable; the report says what happened to every record'),
+        202: ok(ingestReport, 'The accepted events are applied and durable (cluster mode: on every in-sync replica of their input topic); the report says what happened to every record'),
         400: failureWith(ingestRefusal, 'EVENTS_REJECTED', 'BODY_INVALID', 'VALIDATION_FAILED'),
-        503: failure('STORE_UNAVAILABLE'),
+        503: failure('STORE_UNAVAILABLE', 'SOURCE_UNAVAILABLE'),
       },
     }),
     async (request, reply) => {
@@ -69,13 +69,17 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
         // other and answered in the same shape, so a producer reads every 400 one way.
         const rejections =
           body.trim() === '' ? [] : [{ index: 0, id: null, type: null, reason: `(body): ${String(err.details)}`, raw: body }];
-        const report = deps.pipeline.ingest('http', [], rejections, { idleAfter: true });
+        const report = deps.cluster !== undefined ? await deps.cluster.ingest([], rejections) : deps.pipeline.ingest('http', [], rejections, { idleAfter: true });
         return reply.code(400).send({ ...report, ...err.toBody() });
       }
       // An NDJSON body is logged as the bytes received: no re-encoding of a large text.
       const ndjson = parsed.ndjson === undefined ? undefined : bytes;
-      const report = deps.pipeline.ingest('http', parsed.candidates, parsed.rejections, { idleAfter: true, ndjson });
-      if (report.accepted > 0) await waitForSink(deps);
+      // Cluster mode: 202 once Kafka has the events on every in-sync replica (docs/cluster.md §6).
+      const report =
+        deps.cluster !== undefined
+          ? await deps.cluster.ingest(parsed.candidates, parsed.rejections)
+          : deps.pipeline.ingest('http', parsed.candidates, parsed.rejections, { idleAfter: true, ndjson });
+      if (report.accepted > 0 && deps.cluster === undefined) await waitForSink(deps);
       // 400 when nothing went in and something was refused: a producer must not read a batch
       // of late or invalid events (beside, at most, repeats) as taken. A batch of nothing but
       // repeats refused nothing — the retry of an accepted batch — and stays 202.

@@ -138,7 +138,7 @@ function resolveKpi(name: string, deps: AppDeps): KpiDefinition {
 }
 
 export function resolveRange(deps: AppDeps, from: string | undefined, to: string | undefined): [number, number] {
-  const end = to !== undefined ? parseRfc3339(to)! : Math.floor(deps.pipeline.engine.clock(deps.wallClock()) / BUCKET_MS) * BUCKET_MS + BUCKET_MS;
+  const end = to !== undefined ? parseRfc3339(to)! : Math.floor((deps.cluster?.clock() ?? deps.pipeline.engine.clock(deps.wallClock())) / BUCKET_MS) * BUCKET_MS + BUCKET_MS;
   const start = from !== undefined ? parseRfc3339(from)! : end - DEFAULT_RANGE_MS;
   if (!(start < end)) throw new HuitianError('VALIDATION_FAILED', { details: '`from` must be before `to`' });
   return [start, end];

@@ -17,6 +17,20 @@ const ready = z.object({
     .object({ watermark: dateTime.nullable(), maxEventTime: dateTime.nullable() })
     .catchall(z.number().nullable())
     .describe('Engine counters and sizes; watermark and maxEventTime as RFC 3339 (null before the first event)'),
+  cluster: z
+    .object({
+      tasks: z.array(
+        z.object({
+          task: z.string().describe('Input partition `<topic>-<partition>`, or `global`'),
+          state: z.enum(['active', 'restoring']),
+          next: z.string().nullable().describe('Next input offset to apply'),
+          lag: z.number().nullable().describe('Records of the partition not yet applied'),
+          watermark: dateTime.nullable(),
+        }),
+      ),
+    })
+    .optional()
+    .describe('Cluster mode (docs/cluster.md): the tasks this instance owns'),
 });
 const status = z
   .object({
@@ -79,7 +93,7 @@ export function registerOperationRoutes(app: FastifyInstance, deps: AppDeps): vo
         const error = new HuitianError('NOT_READY', { details: Object.entries(problems).map(([k, v]) => `${k}: ${v}`).join('; ') }, { details: problems });
         return reply.code(503).send(error.toBody());
       }
-      return { status: 'ready' as const, checks: checks.map((c) => c.name), stats: publicStats(deps) };
+      return { status: 'ready' as const, checks: checks.map((c) => c.name), stats: publicStats(deps), ...(deps.cluster === undefined ? {} : { cluster: deps.cluster.status(deps.config.timeZone) }) };
     },
   );
 

@@ -1,0 +1,253 @@
+/**
+ * Cluster mode's figures (issue 10), on a real Kafka:
+ *
+ * - `kafka_eps`: the benchmark stream in input topics (one per domain, 6 partitions each,
+ *   key = entity, as producers write them), consumed by one instance in cluster mode (24
+ *   tasks and the global stage), from its first record until every task has applied its
+ *   partition to the end and every output (KPI partials to the partials topic, alerts,
+ *   minute reports, dead letters) is acknowledged by Kafka;
+ * - `kafka_floor_eps`: in the same run, a bare kafkajs consumer with the same consumer
+ *   settings doing only `JSON.parse` of the same records, first to last record;
+ * - `kafka_ratio` = `kafka_eps ÷ kafka_floor_eps`;
+ * - `failover_s`: two instances in a group of their own have caught up; while a producer
+ *   adds a continuation of the stream, the one owning more tasks is SIGKILLed (the producer
+ *   stops then); from the kill until every task it owned is active on the other with lag 0.
+ *   Every setting is the service's default (session timeout 10 s, snapshot interval 30 s).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import type { Producer } from 'kafkajs';
+import { clusterTopicsOf } from '../src/cluster/topics.js';
+import { loadConfig } from '../src/config.js';
+import { createKafka } from '../src/kafka/kafka-client.js';
+import { entityKeyOf } from '../src/events/routing.js';
+import { createLogger } from '../src/logger.js';
+import { ask, exited, forkChild, waitFor } from './child.js';
+import { forEachLine, type Batch } from './stream.js';
+
+export const DOMAINS = ['waterlogging', 'utility', 'parking', 'dispatch'] as const;
+export const PARTITIONS = 6;
+
+export interface KafkaResult {
+  kafka_eps: number;
+  kafka_floor_eps: number;
+  kafka_ratio: number;
+  failover_s: number;
+  records: number;
+  partitions: number;
+  produceSeconds: number;
+  seconds: { instance: number; floor: number };
+  instanceRssMb: number;
+  floorMalformed: number;
+  failover: {
+    /** Tasks the killed instance owned. */
+    tasks: number;
+    /** Kill → the first of them assigned to the survivor (the session timeout, then the rebalance). */
+    assignedS: number;
+    /** Kill → all of them restored from their checkpoints. */
+    restoredS: number;
+    /** Lag of those tasks on the survivor when it first showed them all restored: what it had to re-read. */
+    lagAtRestore: number;
+    continuationEvents: number;
+    sessionTimeoutS: number;
+  };
+}
+
+export interface KafkaOptions {
+  brokers: string;
+  batches: readonly Batch[];
+  /** Lines produced during the failover run, after the stream (a later stretch of it). */
+  continuation: readonly string[];
+  /** Continuation records per second while the failover run waits for the kill. */
+  continuationEps: number;
+  /** Seconds of continuation before the kill. */
+  killAfterS: number;
+  nodeFlags: string[];
+  progress: (line: string) => void;
+}
+
+interface Row {
+  topic: string;
+  key: string | null;
+  value: string;
+}
+
+/** NDJSON lines as input records: topic by domain, key by entity (a malformed line goes unkeyed to the first topic). */
+export function inputRecords(lines: Iterable<string>, prefix: string): Row[] {
+  const out: Row[] = [];
+  for (const line of lines) {
+    let key: string | null = null;
+    let domain: string = DOMAINS[0];
+    try {
+      const e = JSON.parse(line) as { type?: unknown; data?: unknown };
+      key = entityKeyOf(e) ?? null;
+      const d = typeof e.type === 'string' ? e.type.split('.')[1] : undefined;
+      if (d !== undefined && (DOMAINS as readonly string[]).includes(d)) domain = d;
+    } catch {
+      // A malformed fault line is a record too: the task dead-letters it.
+    }
+    out.push({ topic: `${prefix}.${domain}`, key, value: line });
+  }
+  return out;
+}
+
+async function send(producer: Producer, rows: readonly Row[]): Promise<void> {
+  const byTopic = new Map<string, Array<{ key: string | null; value: string }>>();
+  for (const { topic, key, value } of rows) {
+    let list = byTopic.get(topic);
+    if (list === undefined) byTopic.set(topic, (list = []));
+    list.push({ key, value });
+  }
+  await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+}
+
+type Status = { tasks: Array<{ task: string; state: string; lag: number | null }>; firstRecordAt: number | undefined; rssMb: number };
+
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
+  const say = o.progress;
+  const sfx = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
+  const prefix = `bench${sfx}`;
+  const topics = DOMAINS.map((d) => `${prefix}.${d}`);
+  const dlq = `${prefix}.dlq`;
+  const inputTasks = topics.length * PARTITIONS;
+  const kafka = createKafka([o.brokers], `huitian-bench-${sfx}`, createLogger('error'));
+  const admin = kafka.admin();
+  await admin.connect();
+  const children: ChildProcess[] = [];
+  const dirs: string[] = [];
+  const member = (group: string, name: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'huitian-bench-kafka-'));
+    dirs.push(dir);
+    const child = forkChild('kafka-member-child', { args: [dir, o.brokers, group, topics.join(','), dlq, name], nodeFlags: o.nodeFlags });
+    children.push(child);
+    return child;
+  };
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  try {
+    await admin.createTopics({ topics: [...topics, dlq].map((topic) => ({ topic, numPartitions: PARTITIONS })), waitForLeaders: true });
+    await producer.connect();
+
+    // The stream into the input topics.
+    let records = 0;
+    const produceStart = now();
+    for (const b of o.batches) {
+      const lines: string[] = [];
+      forEachLine(b.text, (l) => lines.push(l));
+      await send(producer, inputRecords(lines, prefix));
+      records += lines.length;
+    }
+    const produceSeconds = (now() - produceStart) / 1000;
+    say(`kafka: ${records} records in ${topics.length} topics × ${PARTITIONS} partitions, produced in ${produceSeconds.toFixed(1)} s`);
+
+    // The floor: JSON.parse only.
+    const floor = forkChild('kafka-floor-child', { args: [o.brokers, `${prefix}-floor`, topics.join(','), String(records)], nodeFlags: o.nodeFlags });
+    children.push(floor);
+    const f = await waitFor<{ firstRecordAt: number; lastRecordAt: number; records: number; malformed: number }>(floor, 'done');
+    await ask(floor, { type: 'stop' }).catch(() => undefined);
+    await exited(floor);
+    const floorSeconds = (f.lastRecordAt - f.firstRecordAt) / 1000;
+    say(`kafka: bare consumer parsed ${f.records} records in ${floorSeconds.toFixed(1)} s`);
+
+    // One instance, every KPI partial durable.
+    const one = member(`${prefix}-one`, 'one');
+    await waitFor(one, 'ready');
+    const done = await ask<{ at: number; firstRecordAt: number }>(one, { type: 'caught-up', inputTasks });
+    const instanceSeconds = (done.at - done.firstRecordAt) / 1000;
+    const oneStatus = await ask<Status>(one, { type: 'status' });
+    await ask(one, { type: 'stop' }).catch(() => undefined);
+    await exited(one);
+    say(`kafka: one instance applied ${records} records, outputs durable, in ${instanceSeconds.toFixed(1)} s`);
+
+    // Failover: two instances caught up, a continuation flowing, the owner of more tasks killed.
+    say('kafka: failover — two instances catching up …');
+    const group = `${prefix}-ha`;
+    const a = member(group, 'a');
+    const b = member(group, 'b');
+    await Promise.all([waitFor(a, 'ready'), waitFor(b, 'ready')]);
+    const statuses = async () => Promise.all([ask<Status>(a, { type: 'status' }), ask<Status>(b, { type: 'status' })]);
+    for (;;) {
+      const all = (await statuses()).flatMap((s) => s.tasks);
+      if (all.length === inputTasks + 1 && all.every((t) => t.state === 'active' && t.lag === 0)) break;
+      await sleep(200);
+    }
+    const rows = inputRecords(o.continuation, prefix);
+    let stopContinuation = false;
+    let sent = 0;
+    const tickMs = 100;
+    const perTick = Math.max(1, Math.round((o.continuationEps * tickMs) / 1000));
+    const flowing = (async () => {
+      while (!stopContinuation && sent < rows.length) {
+        const t = now();
+        await send(producer, rows.slice(sent, sent + perTick));
+        sent = Math.min(rows.length, sent + perTick);
+        await sleep(Math.max(0, tickMs - (now() - t)));
+      }
+    })();
+    await sleep(o.killAfterS * 1000);
+    const [sa, sb] = await statuses();
+    const [victim, survivor, owned] = sa!.tasks.length >= sb!.tasks.length ? [a, b, sa!.tasks] : [b, a, sb!.tasks];
+    const victimTasks = owned.map((t) => t.task);
+    victim.kill('SIGKILL');
+    const killedAt = now();
+    stopContinuation = true;
+    await flowing;
+    await exited(victim);
+    // What the survivor must read of those partitions: from their checkpoints to the end now.
+    let assignedAt: number | undefined;
+    let restoredAt: number | undefined;
+    let caughtAt: number | undefined;
+    let lagAtRestore: number | undefined;
+    while (caughtAt === undefined) {
+      const s = await ask<Status>(survivor, { type: 'status' });
+      const mine = s.tasks.filter((t) => victimTasks.includes(t.task));
+      if (mine.length > 0) assignedAt ??= now();
+      if (mine.length === victimTasks.length && mine.every((t) => t.state === 'active')) {
+        restoredAt ??= now();
+        lagAtRestore ??= mine.reduce((n, t) => n + (t.lag ?? 0), 0);
+        if (mine.every((t) => t.lag === 0)) caughtAt = now();
+      }
+      if (now() - killedAt > 300_000) throw new Error(`failover: the survivor did not take over within 300 s: ${JSON.stringify(s.tasks)}`);
+      if (caughtAt === undefined) await sleep(50);
+    }
+    await ask(survivor, { type: 'stop' }).catch(() => undefined);
+    await exited(survivor);
+    const failoverS = (caughtAt - killedAt) / 1000;
+    say(`kafka: failover of ${victimTasks.length} tasks in ${failoverS.toFixed(1)} s (assigned after ${((assignedAt! - killedAt) / 1000).toFixed(1)} s)`);
+
+    const kafkaEps = Math.round(records / instanceSeconds);
+    const floorEps = Math.round(records / floorSeconds);
+    return {
+      kafka_eps: kafkaEps,
+      kafka_floor_eps: floorEps,
+      kafka_ratio: Math.round((kafkaEps / floorEps) * 1000) / 1000,
+      failover_s: Math.round(failoverS * 10) / 10,
+      records,
+      partitions: inputTasks,
+      produceSeconds: Math.round(produceSeconds * 10) / 10,
+      seconds: { instance: Math.round(instanceSeconds * 100) / 100, floor: Math.round(floorSeconds * 100) / 100 },
+      instanceRssMb: oneStatus.rssMb,
+      floorMalformed: f.malformed,
+      failover: {
+        tasks: victimTasks.length,
+        assignedS: Math.round(((assignedAt! - killedAt) / 1000) * 10) / 10,
+        restoredS: Math.round(((restoredAt! - killedAt) / 1000) * 10) / 10,
+        lagAtRestore: lagAtRestore ?? 0,
+        continuationEvents: sent,
+        sessionTimeoutS: loadConfig({}).kafkaSessionTimeoutS,
+      },
+    };
+  } finally {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await producer.disconnect().catch(() => undefined);
+    const internal = [`${prefix}-one`, `${prefix}-ha`].flatMap((g) => Object.values(clusterTopicsOf(g)));
+    const existing = new Set(await admin.listTopics().catch(() => [] as string[]));
+    await admin.deleteTopics({ topics: [...topics, dlq, ...internal].filter((t) => existing.has(t)) }).catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The partial table of a cluster task (docs/cluster.md §3): KPI partials kept as
+ * **absolute** values per (family, bucket, tags), so what the task writes to a sink keyed
+ * by (KPI, bucket, tags, writer) overwrites instead of adding, and a task restored from a
+ * checkpoint rewrites exactly the values the previous owner wrote after it.
+ *
+ * Deltas are applied one by one, in the order the KPI modules produce them, never merged
+ * per step first: floating-point sums (`rt_sum`, `ack_seconds_sum`) then come out
+ * bit-identical whatever the batch boundaries of a first read and a re-read.
+ *
+ * Only keys a later input can still change are kept (and checkpointed): `fire_response`
+ * buckets are decided up to 24 h after the minute they are attributed to, `alert_ack`
+ * buckets take acknowledgements stamped at the stream's clock. Gauge families are sampled
+ * once per minute after the watermark passed it, so their keys are final when written.
+ */
+import { STALE_ENTITY_MS } from './step-context.js';
+import { KPI_CATALOGUE } from '../kpis/catalogue.js';
+import { mergeField, PartialBuffer, seriesOf, type Fields, type PartialDelta, type Series, type Tags } from '../kpis/partials.js';
+
+/** Families whose every KPI is a gauge: a key is written once, when its minute is sampled. */
+export const FINAL_FAMILIES: ReadonlySet<string> = (() => {
+  const kinds = new Map<string, Set<string>>();
+  for (const k of KPI_CATALOGUE) {
+    const set = kinds.get(k.family) ?? new Set<string>();
+    set.add(k.kind);
+    kinds.set(k.family, set);
+  }
+  return new Set([...kinds].filter(([, set]) => set.size === 1 && set.has('gauge')).map(([family]) => family));
+})();
+
+/**
+ * How far behind the watermark a mutable key may still be changed. Fire incidents are
+ * decided or evicted (as `unresolved`) at most 24 h after they were received, into the
+ * received minute; acknowledgements are stamped at or after the newest event time. The
+ * margin covers the bucket's own minute and the allowed lateness.
+ */
+const HORIZON_MS: Record<string, number> = { alert_ack: 10 * 60_000 };
+const DEFAULT_HORIZON_MS = STALE_ENTITY_MS + 10 * 60_000;
+
+export function horizonOf(family: string): number {
+  return HORIZON_MS[family] ?? DEFAULT_HORIZON_MS;
+}
+
+interface Entry {
+  family: string;
+  bucket: number;
+  tags: Tags;
+  tagKey: string;
+  fields: Fields;
+}
+
+export interface TaskPartialsSnapshot {
+  entries: Array<[family: string, bucket: number, tagKey: string, tags: Tags, fields: Fields]>;
+}
+
+export class TaskPartials extends PartialBuffer {
+  /** Mutable keys within their horizon, by `family|bucket|tagKey`. */
+  private readonly table = new Map<string, Entry>();
+  /** Keys written in this step, in the order first written. */
+  private touched = new Map<string, Entry>();
+  /** Deltas to a mutable key that had already left the table: must stay 0 (a bug otherwise). */
+  retouched = 0;
+  private evictedBefore = new Map<string, number>();
+
+  override add(family: string, bucket: number, tags: Tags, fields: Readonly<Fields>): void {
+    this.addTo(seriesOf(family, tags), bucket, fields);
+  }
+
+  override addTo(series: Series, bucket: number, fields: Readonly<Fields>): void {
+    const key = `${series.id}|${bucket}`;
+    const final = FINAL_FAMILIES.has(series.family);
+    let entry = this.touched.get(key) ?? (final ? undefined : this.table.get(key));
+    if (entry === undefined) {
+      if (!final && bucket < (this.evictedBefore.get(series.family) ?? Number.NEGATIVE_INFINITY)) this.retouched++;
+      entry = { family: series.family, bucket, tags: series.tags, tagKey: series.tagKey, fields: {} };
+      if (!final) this.table.set(key, entry);
+    }
+    const into = entry.fields;
+    for (const f in fields) {
+      const v = fields[f]!;
+      const prev = into[f];
+      into[f] = prev === undefined ? v : mergeField(f, prev, v);
+    }
+    this.touched.set(key, entry);
+  }
+
+  override addSample(series: Series, bucket: number, fields: Fields): void {
+    this.touched.set(`${series.id}|${bucket}`, { family: series.family, bucket, tags: series.tags, tagKey: series.tagKey, fields });
+  }
+
+  override get size(): number {
+    return this.touched.size;
+  }
+
+  /** The absolute values of every key written since the last drain. */
+  override drain(): PartialDelta[] {
+    if (this.touched.size === 0) return [];
+    const out: PartialDelta[] = [];
+    for (const e of this.touched.values()) out.push({ family: e.family, bucket: e.bucket, tags: e.tags, tagKey: e.tagKey, fields: { ...e.fields } });
+    this.touched = new Map();
+    return out;
+  }
+
+  /** Forgets keys no input can change any more, given the task's watermark. */
+  evict(watermark: number): void {
+    if (!Number.isFinite(watermark)) return;
+    for (const [key, e] of this.table) {
+      const limit = watermark - horizonOf(e.family);
+      if (e.bucket < limit) {
+        this.table.delete(key);
+        if (limit > (this.evictedBefore.get(e.family) ?? Number.NEGATIVE_INFINITY)) this.evictedBefore.set(e.family, limit);
+      }
+    }
+  }
+
+  get tableSize(): number {
+    return this.table.size;
+  }
+
+  snapshot(): TaskPartialsSnapshot & { evictedBefore: Array<[string, number]> } {
+    return {
+      entries: [...this.table.values()].map((e) => [e.family, e.bucket, e.tagKey, e.tags, { ...e.fields }]),
+      evictedBefore: [...this.evictedBefore],
+    };
+  }
+
+  restore(s: TaskPartialsSnapshot & { evictedBefore?: Array<[string, number]> }): void {
+    this.table.clear();
+    this.touched = new Map();
+    for (const [family, bucket, tagKey, tags, fields] of s.entries) {
+      this.table.set(`${family}|${tagKey}|${bucket}`, { family, bucket, tags, tagKey, fields: { ...fields } });
+    }
+    this.evictedBefore = new Map(s.evictedBefore ?? []);
+  }
+}
