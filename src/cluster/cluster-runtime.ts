@@ -383,7 +383,7 @@ export class ClusterRuntime implements DeadLetterForwarder {
       const topicMessages = [...messages].map(([topic, list]) => ({ topic, messages: list }));
       this.kafkaChain = this.kafkaChain.then(async () => {
         try {
-          await this.producer.sendBatch({ topicMessages, acks: -1 });
+          for (const part of requestsOf(topicMessages)) await this.producer.sendBatch({ topicMessages: part, acks: -1 });
         } catch (err) {
           this.fatal(err as Error);
           throw err;
@@ -534,7 +534,7 @@ export class ClusterRuntime implements DeadLetterForwarder {
     }
     if (byTopic.size > 0) {
       try {
-        await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        for (const part of requestsOf([...byTopic].map(([topic, messages]) => ({ topic, messages })))) await this.producer.sendBatch({ acks: -1, topicMessages: part });
       } catch (err) {
         throw new HuitianError('SOURCE_UNAVAILABLE', { details: `Kafka did not take the events: ${(err as Error).message}` }, { cause: err });
       }
@@ -630,6 +630,39 @@ export class ClusterRuntime implements DeadLetterForwarder {
     await this.admin?.disconnect().catch(() => undefined);
     this.trouble = 'stopped';
   }
+}
+
+/** Bytes of messages per produce request: kafkajs sends a request's messages for one partition as one record batch, which must stay below the broker's 1 MiB `message.max.bytes`. */
+export const REQUEST_BYTES = 512 * 1024;
+
+/**
+ * Messages cut into produce requests of at most REQUEST_BYTES (a message larger than that
+ * goes alone). Sent one request after the other, so each key's records keep their order.
+ * A batch of a gauge partition's readings can sample hundreds of points for many minutes:
+ * its partials in one request were over the broker's limit once, and the write failed.
+ */
+export function requestsOf(topicMessages: ReadonlyArray<{ topic: string; messages: Message[] }>, limit = REQUEST_BYTES): Array<Array<{ topic: string; messages: Message[] }>> {
+  const out: Array<Array<{ topic: string; messages: Message[] }>> = [];
+  let current = new Map<string, Message[]>();
+  let bytes = 0;
+  const len = (v: Buffer | string | null | undefined) => (v == null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length);
+  const size = (m: Message) => len(m.key) + len(m.value) + 64;
+  for (const { topic, messages } of topicMessages) {
+    for (const m of messages) {
+      const n = size(m);
+      if (bytes > 0 && bytes + n > limit) {
+        out.push([...current].map(([t, list]) => ({ topic: t, messages: list })));
+        current = new Map();
+        bytes = 0;
+      }
+      let list = current.get(topic);
+      if (list === undefined) current.set(topic, (list = []));
+      list.push(m);
+      bytes += n;
+    }
+  }
+  if (bytes > 0) out.push([...current].map(([t, list]) => ({ topic: t, messages: list })));
+  return out;
 }
 
 /** A decoded event back in structured mode (an HTTP binary-mode request has no envelope text). */
