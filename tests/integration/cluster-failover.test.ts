@@ -160,8 +160,19 @@ describe.skipIf(!services.available)('cluster: SIGKILL, join and graceful leave 
     const open = [...final.values()].find((al) => al.status === 'open');
     expect(open).toBeDefined();
     const { task } = await cluster.get<{ task: string }>(survivors[0]!, `/v1/alerts/${open!.id}`);
-    const owners = await Promise.all(survivors.map(async (s) => ({ s, tasks: (await cluster.tasks(s)).map((t) => t.task) })));
-    const ackVia = owners.find((o) => !o.tasks.includes(task))!.s;
+    // Ownership read from each survivor's /readyz in turn: a task moving between the reads
+    // (a member's session lapsing under load) can show on both, so read until exactly one
+    // survivor holds it and take another.
+    const ackVia = await waitFor(
+      `a survivor that does not own ${task}`,
+      async () => {
+        const owners = await Promise.all(survivors.map(async (s) => ({ s, tasks: (await cluster.tasks(s)).map((t) => t.task) })));
+        return owners.filter((o) => o.tasks.includes(task)).length === 1 ? owners.find((o) => !o.tasks.includes(task))?.s : undefined;
+      },
+      60_000,
+      500,
+      () => cluster.detail(),
+    );
     const res = await cluster.request(ackVia, 'POST', `/v1/alerts/${open!.id}/ack`, { by: '值班员张伟', note: 'via any instance' });
     expect([200, 202]).toContain(res.status);
     for (const s of survivors) {
