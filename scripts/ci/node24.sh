@@ -46,6 +46,9 @@ if [ "$(cat "$stamp" 2> /dev/null || true)" != "$want" ]; then
   (cd "$work" && PATH="$runtime/bin:$PATH" npm_config_build_from_source=true "$node24" "$npm_cli" ci --no-audit --no-fund --nodedir="$runtime")
   echo "$want" > "$stamp"
 fi
+# dist/ (the service and the console bundle) is built each time: the copy above removed the
+# last one, and `npm ci` (whose prepare script builds it) runs only when the lockfile changed.
+(cd "$work" && PATH="$runtime/bin:$PATH" "$node24" "$npm_cli" run --silent build)
 (cd "$work" && PATH="$runtime/bin:$PATH" "$node24" -e "require('better-sqlite3')(':memory:').prepare('SELECT 1').get(); console.log('better-sqlite3 loads on', process.version)")
 
 cd "$work"
