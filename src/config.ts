@@ -13,9 +13,9 @@ import { DEFAULT_MAX_FUTURE_MS } from './engine/engine.js';
 import { HuitianError } from './errors.js';
 import { notificationsConfigSchema, type NotificationsConfig } from './notifications/notifications-config.js';
 import { DEFAULT_TIME_ZONE, isTimeZone } from './time/time-zone.js';
+import { ROLES, type Role } from './roles.js';
 
-export const ROLES = ['viewer', 'operator', 'ingest', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from './roles.js';
 
 // Strings must be written as integers: z.coerce alone would read "" or " " as 0 and
 // "0x1F" or "1e3" as numbers, so HUITIAN_PORT=" " would quietly pick a random port.

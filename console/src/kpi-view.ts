@@ -55,9 +55,12 @@ function meetsText(meets: boolean | null, lang: Lang): string {
 /** A tile's second line: the districts, or where the deepest water is. */
 function breakdown(spec: TileSpec, answer: KpiAnswer, pointName: (id: string) => string): string | null {
   if (answer.groups.length === 0) return null;
-  if (spec.kpi === 'waterlogging_max_depth_cm') {
-    const deepest = [...answer.groups].filter((g) => typeof g.last === 'number').sort((a, b) => (b.last as number) - (a.last as number))[0];
-    return deepest === undefined ? null : `${pointName(deepest.key.point ?? '')} ${formatValue(deepest.last as number, 'cm')}`;
+  if (spec.kpi === 'waterlogging_max_depth_cm' && answer.kind === 'gauge') {
+    let deepest: { point: string; last: number } | undefined;
+    for (const g of answer.groups) {
+      if (g.last !== null && (deepest === undefined || g.last > deepest.last)) deepest = { point: g.key.point ?? '', last: g.last };
+    }
+    return deepest === undefined ? null : `${pointName(deepest.point)} ${formatValue(deepest.last, 'cm')}`;
   }
   return answer.groups
     .filter((g) => g.value !== null)

@@ -41,8 +41,9 @@ function activeByEntity(alerts: Iterable<Alert>): Map<string, Alert> {
 
 function groupValue(answer: KpiAnswer | undefined, tag: string, id: string, field: 'value' | 'last' = 'value'): number | null {
   const g = answer?.groups.find((x) => x.key[tag] === id);
-  const v = g?.[field];
-  return typeof v === 'number' ? v : null;
+  if (g === undefined) return null;
+  // `last` is a gauge's figure; every kind has `value`.
+  return field === 'value' ? g.value : 'last' in g ? g.last : null;
 }
 
 function hash(text: string): number {

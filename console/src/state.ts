@@ -1,107 +1,26 @@
 /** What the screen shows, in one object; views read it, `main.ts` changes it and asks for a redraw. */
 import type { Lang } from './i18n.js';
 
-export type Severity = 'blue' | 'yellow' | 'orange' | 'red';
-export const SEVERITY_RANK: Record<string, number> = { blue: 0, yellow: 1, orange: 2, red: 3 };
+/*
+ * The API's bodies, inferred from the zod schemas the service serializes them through
+ * (src/http/answer-schemas.ts, which /docs/json is generated from): a field the service
+ * renames or drops fails the console's type check instead of the duty officer's screen.
+ * Type-only imports: nothing of zod or the service reaches the bundle.
+ */
+import type { z } from 'zod';
+import type { alertSchema, catalogueEntry, historyEntry, kpiResult, planTarget, statusSchema } from '../../src/http/answer-schemas.js';
 
-export interface HistoryEntry {
-  at: string;
-  wallClockAt?: string;
-  action: string;
-  severity: Severity;
-  by: string;
-  note?: string;
-  value?: number | null;
-}
+export type Alert = z.infer<typeof alertSchema>;
+export type HistoryEntry = z.infer<typeof historyEntry>;
+export type Severity = Alert['severity'];
+export type Status = z.infer<typeof statusSchema>;
+export type Caller = NonNullable<Status['caller']>;
+export type KpiAnswer = z.infer<typeof kpiResult>;
+export type KpiGroup = KpiAnswer['groups'][number];
+export type KpiInfo = z.infer<typeof catalogueEntry>;
+export type PlanTarget = z.infer<typeof planTarget>;
 
-export interface Alert {
-  id: string;
-  rule: string;
-  category: string;
-  entityId: string;
-  severity: Severity;
-  status: 'open' | 'acknowledged' | 'resolved';
-  title: string;
-  titleEn: string;
-  message: string;
-  messageEn: string;
-  district: string;
-  value: number | null;
-  threshold: number | null;
-  /** From the delivery work (issue 12) once it lands; shown when present. */
-  peakValue?: number | null;
-  peakAt?: string | null;
-  openedAt: string;
-  updatedAt: string;
-  acknowledgedAt: string | null;
-  resolvedAt: string | null;
-  history: HistoryEntry[];
-}
-
-export interface Caller {
-  role: 'viewer' | 'operator' | 'ingest' | 'admin';
-  name: string;
-}
-
-export interface Status {
-  caller: Caller | null;
-  auth: boolean;
-  timeZone: string;
-  timeMode: 'live' | 'replay';
-  now: string;
-  ready: boolean;
-  checks: Array<{ name: string; ready: boolean; problem: string | null }>;
-  watermark: string | null;
-  maxEventTime: string | null;
-  lagSeconds: number | null;
-  activeAlerts: number;
-}
-
-export interface KpiGroup {
-  key: Record<string, string>;
-  value: number | null;
-  [k: string]: unknown;
-}
-
-export interface KpiAnswer {
-  name: string;
-  kind: string;
-  unit: string;
-  value: number | null;
-  target: number | null;
-  meetsTarget: boolean | null;
-  groups: KpiGroup[];
-  from: string;
-  to: string;
-  [k: string]: unknown;
-}
-
-export interface KpiInfo {
-  name: string;
-  title: string;
-  titleEn: string;
-  unit: string;
-  target: number | null;
-  targetDirection: 'atLeast' | 'atMost' | 'below' | null;
-  targetBasis: string;
-  targetBasisEn: string;
-}
-
-export interface PlanTarget {
-  id: string;
-  title: string;
-  titleEn: string;
-  target: number;
-  direction: 'atLeast' | 'atMost';
-  unit: string;
-  status: 'measured' | 'no_data' | 'not_measured';
-  value: number | null;
-  meetsTarget: boolean | null;
-  reason: string | null;
-  reasonEn: string | null;
-  method: string;
-  methodEn: string;
-}
+export const SEVERITY_RANK: Record<Severity, number> = { blue: 0, yellow: 1, orange: 2, red: 3 };
 
 export interface Filters {
   severity: string;

@@ -50,8 +50,8 @@ export const errorBody = z
   })
   .meta({ id: 'Error', description: '错误应答。Every error answer: a stable code and a message a person can act on.' });
 
-/** An RFC 3339 time in an answer (any offset). */
-export const dateTime = z.iso.datetime({ offset: true });
+/** An RFC 3339 time in an answer (any offset); defined with the shared answer bodies. */
+export { dateTime } from './answer-schemas.js';
 
 /** An RFC 3339 time in a query: whatever the event decoder accepts (lower-case t/z, space, 9 digits). */
 export const dateTimeParam = z

@@ -9,56 +9,9 @@ import { HuitianError } from '../../errors.js';
 import { InvalidCursorError } from '../../sqlite/embedded-store.js';
 import { streamAlerts } from '../alert-stream.js';
 import type { AppDeps } from '../app-deps.js';
-import { dateTime, dateTimeParam, failure, ok, route, text, type ResponseSpec } from '../route-schemas.js';
+import { alertSchema } from '../answer-schemas.js';
+import { dateTimeParam, failure, ok, route, text, type ResponseSpec } from '../route-schemas.js';
 
-const HISTORY_ACTIONS = ['opened', 'escalated', 'acknowledged', 'reopened', 'resolved', 'unacknowledged', 'escalated_to', 'reminded', 'silenced', 'unsilenced'] as const;
-
-const historyEntry = z
-  .object({
-    at: dateTime.describe('Event time of the change'),
-    action: z
-      .enum(HISTORY_ACTIONS)
-      .describe('The engine: opened, escalated, acknowledged, reopened (an ack `until` lapsed), resolved, unacknowledged (resolved with nobody acknowledging). The notification stage: escalated_to, reminded, silenced, unsilenced'),
-    severity: z.enum(SEVERITIES),
-    by: z.string().describe("An operator's token name, `event:<id>` (the reading that caused it), `watermark`, `ack-timeout`, `escalation:<severity>` or `silence:<id>`"),
-    note: z.string().optional(),
-    value: z.number().nullable().optional(),
-    route: z.string().optional().describe('escalated_to / reminded: the route notified'),
-    until: dateTime.optional().describe('acknowledged: when the acknowledgement lapses'),
-    wallClockAt: dateTime.optional().describe("An operator's action: the wall-clock time it was done, beside `at` (the stream's event-time clock)"),
-  })
-  .meta({ id: 'AlertHistoryEntry' });
-
-export const alertSchema = z
-  .object({
-    id: z.string(),
-    rule: z.string(),
-    category: z.enum(ALERT_CATEGORIES),
-    entityId: z.string(),
-    severity: z.enum(SEVERITIES).describe("China's four warning colours: blue IV, yellow III, orange II, red I"),
-    level: z.enum(Object.values(SEVERITY_LEVEL) as [string, ...string[]]),
-    capSeverity: z.enum(Object.values(CAP_SEVERITY) as [string, ...string[]]).describe('CAP 1.2 severity'),
-    status: z.enum(ALERT_STATUSES),
-    title: z.string().describe('Chinese'),
-    titleEn: z.string(),
-    message: z.string().describe('Chinese'),
-    messageEn: z.string(),
-    district: z.string(),
-    value: z.number().nullable(),
-    threshold: z.number().nullable(),
-    openedAt: dateTime,
-    updatedAt: dateTime,
-    acknowledgedAt: dateTime.nullable(),
-    resolvedAt: dateTime.nullable(),
-    version: z.number().int().min(1).describe('Number of changes (the length of history); with id, names one state of the alert (idempotency keys, CAP messages)'),
-    peakValue: z.number().nullable().describe('The worst reading while active (value is the latest)'),
-    peakAt: dateTime.nullable(),
-    acknowledgedUntil: dateTime.nullable().describe('The acknowledgement lapses then (event time): the alert is open again'),
-    silencedBy: z.string().nullable().describe('Id of the silence holding its notifications back'),
-    location: z.object({ lat: z.number(), lon: z.number() }).nullable().describe('WGS 84, when the reading said'),
-    history: z.array(historyEntry),
-  })
-  .meta({ id: 'Alert', description: '告警：一条规则对一个对象的一次告警及其全部变更记录。An alert with its history.' });
 
 /** GET /v1/alerts/:id: in cluster mode the alert also names the task that owns it (docs/cluster.md §4). */
 const ownedAlertSchema = alertSchema

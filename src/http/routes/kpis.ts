@@ -11,7 +11,8 @@ import { evaluateKpi, kpiSeries, type PartialRow } from '../../kpis/query.js';
 import type { KpiReader } from '../../ports.js';
 import { formatInZone } from '../../time/time-zone.js';
 import type { AppDeps } from '../app-deps.js';
-import { dateTime, dateTimeParam, failure, ok, route } from '../route-schemas.js';
+import { catalogueEntry, dateTime, FIGURES, KPI_KINDS, kpiResult, nullableNumber } from '../answer-schemas.js';
+import { dateTimeParam, failure, ok, route } from '../route-schemas.js';
 
 const STEPS: Record<string, number> = { '1m': 60_000, '5m': 300_000, '1h': 3_600_000, '1d': 86_400_000 };
 const MAX_SERIES_POINTS = 10_000;
@@ -33,82 +34,25 @@ const nameParams = z.object({ name: z.string().describe('KPI name, e.g. fire_res
 
 // --- answer schemas -------------------------------------------------------------------
 
-const KINDS = ['ratio', 'percentile', 'mean', 'gauge'] as const;
-const num = z.number().nullable();
 
-/** The figures beside `value` of each kind, in a result, a group and a series point. */
-const FIGURES = {
-  ratio: { numerator: z.number(), denominator: z.number(), unresolved: z.number().optional().describe('Incidents never dispatched, evicted after 24 h') },
-  percentile: { count: z.number() },
-  mean: { sum: z.number(), count: z.number() },
-  gauge: { last: num, max: num, mean: num, samples: z.number().int().describe('Sampled minutes in the range') },
-} as const;
 
-const catalogueBase = {
-  name: z.string(),
-  title: z.string().describe('Chinese'),
-  titleEn: z.string(),
-  unit: z.string(),
-  target: num,
-  targetDirection: z.enum(['atLeast', 'atMost', 'below']).nullable().describe('How value is compared with target; `below` is strictly less'),
-  targetBasis: z.string().describe('Where the target comes from, or why there is none (Chinese)'),
-  targetBasisEn: z.string(),
-  family: z.string().describe('Partial family = InfluxDB measurement'),
-  groupTags: z.array(z.string()).describe('Tags `groupBy` accepts'),
-  description: z.string().describe('Chinese'),
-  descriptionEn: z.string(),
-  clockStart: z.enum(['dispatched', 'received']).optional().describe('Fire KPIs: the response clock start in force'),
-};
-const catalogueEntry = z
-  .discriminatedUnion('kind', [
-    z.object({ ...catalogueBase, kind: z.literal('ratio'), numerator: z.string(), denominator: z.array(z.string()) }),
-    z.object({ ...catalogueBase, kind: z.literal('percentile'), quantile: z.number() }),
-    z.object({ ...catalogueBase, kind: z.literal('mean'), sumField: z.string(), countField: z.string() }),
-    z.object({ ...catalogueBase, kind: z.literal('gauge'), aggregates: z.array(z.enum(['last', 'max', 'mean'])) }),
-  ])
-  .meta({ id: 'KpiDefinition' });
 const catalogue = z.object({ items: z.array(catalogueEntry) }).meta({ id: 'KpiCatalogue' });
 
-const resultBase = {
-  name: z.string(),
-  unit: z.string(),
-  from: dateTime,
-  to: dateTime.describe('Exclusive'),
-  value: num.describe('null when nothing was decided in the range'),
-  target: num,
-  meetsTarget: z.boolean().nullable(),
-};
-const groupKey = z.record(z.string(), z.string()).describe('The group: tag → value (`unknown` when a partial has no such tag)');
-const kpiResult = z
-  .discriminatedUnion(
-    'kind',
-    KINDS.map((kind) =>
-      z
-        .object({
-          ...resultBase,
-          kind: z.literal(kind),
-          ...FIGURES[kind],
-          groups: z.array(z.object({ key: groupKey, value: num, ...FIGURES[kind] })).describe('One per group when `groupBy` is given, sorted by key'),
-        })
-        .meta({ id: `KpiValue_${kind}` }),
-    ) as unknown as [z.ZodObject, z.ZodObject, z.ZodObject, z.ZodObject],
-  )
-  .meta({ id: 'KpiValue' });
 const kpiSeriesAnswer = z
   .discriminatedUnion(
     'kind',
-    KINDS.map((kind) =>
+    KPI_KINDS.map((kind) =>
       z
         .object({
           name: z.string(),
           kind: z.literal(kind),
           unit: z.string(),
-          target: num,
+          target: nullableNumber,
           from: dateTime,
           to: dateTime,
           step: z.enum(['1m', '5m', '1h', '1d']),
           window: z.string(),
-          points: z.array(z.object({ at: dateTime.describe('End of the window (exclusive)'), from: dateTime, value: num, ...FIGURES[kind] })),
+          points: z.array(z.object({ at: dateTime.describe('End of the window (exclusive)'), from: dateTime, value: nullableNumber, ...FIGURES[kind] })),
         })
         .meta({ id: `KpiSeries_${kind}` }),
     ) as unknown as [z.ZodObject, z.ZodObject, z.ZodObject, z.ZodObject],

@@ -4,10 +4,10 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HuitianError } from '../../errors.js';
 import { InvalidCursorError } from '../../sqlite/embedded-store.js';
-import { ROLES } from '../../config.js';
 import { formatInZone } from '../../time/time-zone.js';
 import type { AppDeps } from '../app-deps.js';
-import { dateTime, failure, ok, route, text } from '../route-schemas.js';
+import { dateTime, statusSchema } from '../answer-schemas.js';
+import { failure, ok, route, text } from '../route-schemas.js';
 
 const health = z.object({ status: z.literal('ok') });
 const ready = z.object({
@@ -32,21 +32,6 @@ const ready = z.object({
     .optional()
     .describe('Cluster mode (docs/cluster.md): the tasks this instance owns'),
 });
-const status = z
-  .object({
-    caller: z.object({ role: z.enum(ROLES), name: z.string() }).nullable().describe("The token's role and name; null with auth off"),
-    auth: z.boolean().describe('Whether tokens are configured'),
-    timeZone: z.string().describe('HUITIAN_TIMEZONE: the zone times are written in'),
-    timeMode: z.enum(['live', 'replay']),
-    now: dateTime.describe('The wall clock'),
-    ready: z.boolean().describe('Every check passed'),
-    checks: z.array(z.object({ name: z.string(), ready: z.boolean(), problem: z.string().nullable() })),
-    watermark: dateTime.nullable().describe('Event-time watermark'),
-    maxEventTime: dateTime.nullable().describe('Newest event time seen'),
-    lagSeconds: z.number().nullable().describe('Wall clock − newest event time: how far behind real time the data is (live)'),
-    activeAlerts: z.number().int(),
-  })
-  .meta({ id: 'Status' });
 const deadLetter = z
   .object({
     seq: z.number().int(),
@@ -106,7 +91,7 @@ export function registerOperationRoutes(app: FastifyInstance, deps: AppDeps): vo
         '控制台状态：调用者（令牌角色与名称）、事件时间水位、最新事件时间及其相对墙上时钟的滞后、各存储与数据源是否就绪。无论是否就绪都返回 200。\n\nFor a screen that must show it is live.',
       tags: ['operations'],
       action: 'read',
-      responses: { 200: ok(status, 'The status') },
+      responses: { 200: ok(statusSchema, 'The status') },
     }),
     async (request) => {
       const checks = await runChecks(deps);

@@ -17,29 +17,12 @@ import { BUCKET_MS } from '../../kpis/partials.js';
 import { evaluateKpi } from '../../kpis/query.js';
 import { formatInZone } from '../../time/time-zone.js';
 import type { AppDeps } from '../app-deps.js';
-import { dateTime, failure, ok, route } from '../route-schemas.js';
+import { dateTime, planTarget } from '../answer-schemas.js';
+import { failure, ok, route } from '../route-schemas.js';
 import { range, readPartials, resolveRange } from './kpis.js';
 
 const DAY_MS = 24 * 3_600_000;
 
-const planTarget = z
-  .object({
-    id: z.string().describe('fire_response_coverage_5min, new_parking_spaces, transit_transfer_within_50m, rail_share_of_outbound_trips'),
-    title: z.string().describe('Chinese'),
-    titleEn: z.string(),
-    target: z.number(),
-    direction: z.enum(['atLeast', 'atMost']),
-    unit: z.string(),
-    method: z.string().describe('How the value is computed here, or that it is not (Chinese)'),
-    methodEn: z.string(),
-    status: z.enum(['measured', 'no_data', 'not_measured']).describe('measured; no_data: measurable here, but no data yet; not_measured: no such data reaches this service'),
-    value: z.number().nullable(),
-    meetsTarget: z.boolean().nullable(),
-    reason: z.string().nullable().describe('Why there is no value, and what data it would need (Chinese)'),
-    reasonEn: z.string().nullable(),
-    details: z.record(z.string(), z.unknown()).describe('The figures behind the value, e.g. capacityNow and capacityAtBaseline'),
-  })
-  .meta({ id: 'PlanTarget' });
 const targetsAnswer = z
   .object({ plan: z.string(), planEn: z.string(), from: dateTime, to: dateTime.describe('Exclusive'), items: z.array(planTarget) })
   .meta({ id: 'PlanTargets' });
