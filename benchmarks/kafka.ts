@@ -66,6 +66,8 @@ export interface KafkaOptions {
   killAfterS: number;
   nodeFlags: string[];
   progress: (line: string) => void;
+  /** Off: no failover run (failover_s NaN); to profile the one instance alone. */
+  failover?: boolean;
 }
 
 interface Row {
@@ -163,6 +165,24 @@ export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
     await exited(one);
     say(`kafka: one instance applied ${records} records, outputs durable, in ${instanceSeconds.toFixed(1)} s`);
 
+    const kafkaEps = Math.round(records / instanceSeconds);
+    const floorEps = Math.round(records / floorSeconds);
+    const figures = {
+      kafka_eps: kafkaEps,
+      kafka_floor_eps: floorEps,
+      kafka_ratio: Math.round((kafkaEps / floorEps) * 1000) / 1000,
+      records,
+      partitions: inputTasks,
+      produceSeconds: Math.round(produceSeconds * 10) / 10,
+      seconds: { instance: Math.round(instanceSeconds * 100) / 100, floor: Math.round(floorSeconds * 100) / 100 },
+      instanceRssMb: oneStatus.rssMb,
+      floorMalformed: f.malformed,
+    };
+    const sessionTimeoutS = loadConfig({}).kafkaSessionTimeoutS;
+    if (o.failover === false) {
+      return { ...figures, failover_s: Number.NaN, failover: { tasks: 0, assignedS: Number.NaN, restoredS: Number.NaN, lagAtRestore: 0, continuationEvents: 0, sessionTimeoutS } };
+    }
+
     // Failover: two instances caught up, a continuation flowing, the owner of more tasks killed.
     say('kafka: failover — two instances catching up …');
     const group = `${prefix}-ha`;
@@ -219,26 +239,16 @@ export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
     const failoverS = (caughtAt - killedAt) / 1000;
     say(`kafka: failover of ${victimTasks.length} tasks in ${failoverS.toFixed(1)} s (assigned after ${((assignedAt! - killedAt) / 1000).toFixed(1)} s)`);
 
-    const kafkaEps = Math.round(records / instanceSeconds);
-    const floorEps = Math.round(records / floorSeconds);
     return {
-      kafka_eps: kafkaEps,
-      kafka_floor_eps: floorEps,
-      kafka_ratio: Math.round((kafkaEps / floorEps) * 1000) / 1000,
+      ...figures,
       failover_s: Math.round(failoverS * 10) / 10,
-      records,
-      partitions: inputTasks,
-      produceSeconds: Math.round(produceSeconds * 10) / 10,
-      seconds: { instance: Math.round(instanceSeconds * 100) / 100, floor: Math.round(floorSeconds * 100) / 100 },
-      instanceRssMb: oneStatus.rssMb,
-      floorMalformed: f.malformed,
       failover: {
         tasks: victimTasks.length,
         assignedS: Math.round(((assignedAt! - killedAt) / 1000) * 10) / 10,
         restoredS: Math.round(((restoredAt! - killedAt) / 1000) * 10) / 10,
         lagAtRestore: lagAtRestore ?? 0,
         continuationEvents: sent,
-        sessionTimeoutS: loadConfig({}).kafkaSessionTimeoutS,
+        sessionTimeoutS,
       },
     };
   } finally {

@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { ensureKafka } from './kafka-service.js';
-import { KAFKA_TARGETS, runInfluxOnly, runSuite, TARGETS, type KafkaTargetName, type Results, type TargetName, type TargetRule } from './suite.js';
+import { KAFKA_TARGETS, runInfluxOnly, runKafkaOnly, runSuite, TARGETS, type KafkaTargetName, type Results, type TargetName, type TargetRule } from './suite.js';
 
 interface CliOptions {
   json: boolean;
@@ -19,17 +19,19 @@ interface CliOptions {
   dedupBoundMb: number | undefined;
   cpuProfDir: string | undefined;
   influxOnly: boolean;
+  kafkaOnly: boolean;
+  failover: boolean;
   /** Kafka for the cluster figures: a broker address, 'services' (scripts/services.sh), or 'none'. */
   kafka: string;
 }
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run bench -- [--json] [--out FILE] [--events N] [--crossings N] [--entities N] [--dedup-bound-mb N] [--cpu-prof DIR] [--influx-only] [--kafka HOST:PORT | --no-kafka]\n`);
+  process.stderr.write(`${message}\nusage: npm run bench -- [--json] [--out FILE] [--events N] [--crossings N] [--entities N] [--dedup-bound-mb N] [--cpu-prof DIR] [--influx-only] [--kafka-only [--no-failover]] [--kafka HOST:PORT | --no-kafka]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): CliOptions {
-  const o: CliOptions = { json: false, out: undefined, maxEvents: undefined, crossings: undefined, entities: undefined, dedupBoundMb: undefined, cpuProfDir: undefined, influxOnly: false, kafka: 'services' };
+  const o: CliOptions = { json: false, out: undefined, maxEvents: undefined, crossings: undefined, entities: undefined, dedupBoundMb: undefined, cpuProfDir: undefined, influxOnly: false, kafkaOnly: false, failover: true, kafka: 'services' };
   const count = (name: string, text: string | undefined): number => {
     const n = Number(text);
     if (text === undefined || !/^\d+$/.test(text) || n <= 0) usage(`${name} needs a positive whole number`);
@@ -43,6 +45,12 @@ function parseArgs(argv: string[]): CliOptions {
         break;
       case '--influx-only':
         o.influxOnly = true;
+        break;
+      case '--kafka-only':
+        o.kafkaOnly = true;
+        break;
+      case '--no-failover':
+        o.failover = false;
         break;
       case '--out':
         o.out = argv[++i] ?? usage('--out needs a file');
@@ -156,6 +164,22 @@ async function main(): Promise<void> {
   }
   const say = (l: string) => process.stderr.write(`${l}\n`);
   const kafka = cli.kafka === 'none' ? undefined : cli.kafka === 'services' ? await ensureKafka(say) : { brokers: cli.kafka, stop: () => undefined };
+  const serverNodeFlags = cli.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cli.cpuProfDir}`];
+  if (cli.kafkaOnly) {
+    // Only the cluster figures (kafka_eps, kafka_floor_eps, kafka_ratio, failover_s), as JSON: merged into results.json by hand.
+    if (kafka === undefined) usage('--kafka-only needs Kafka (not --no-kafka)');
+    const r = await runKafkaOnly({
+      kafkaBrokers: kafka.brokers,
+      failover: cli.failover,
+      serverNodeFlags,
+      ...(cli.maxEvents !== undefined ? { maxEvents: cli.maxEvents } : {}),
+      progress: say,
+    }).finally(() => kafka.stop());
+    const json = `${JSON.stringify({ ...r, command: `npm run bench -- ${process.argv.slice(2).join(' ')}` }, null, 2)}\n`;
+    if (cli.out !== undefined) writeFileSync(cli.out, json);
+    process.stdout.write(json);
+    return;
+  }
   const results = await runSuite({
     kafkaBrokers: kafka?.brokers,
     ...(cli.maxEvents !== undefined ? { maxEvents: cli.maxEvents } : {}),
@@ -163,7 +187,7 @@ async function main(): Promise<void> {
     ...(cli.entities !== undefined ? { entities: cli.entities } : {}),
     ...(cli.dedupBoundMb !== undefined ? { dedupBoundMb: cli.dedupBoundMb } : {}),
     influxUrl: process.env.HUITIAN_INFLUX_URL ?? '',
-    serverNodeFlags: cli.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cli.cpuProfDir}`],
+    serverNodeFlags,
     progress: say,
   }).finally(() => kafka?.stop());
   const args = process.argv.slice(2);

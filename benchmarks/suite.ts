@@ -12,7 +12,7 @@ import { measureInProcess, type InProcessResult } from './in-process.js';
 import { measureKafka, type KafkaResult } from './kafka.js';
 import { measureMemory, type MemoryResult } from './memory.js';
 import { parseDuration, parseStart, simulate } from '../src/simulator/simulate.js';
-import { DEFAULT_CACHE_DIR, DEFAULT_STREAM, ensureStream, loadBatches, type StreamSpec } from './stream.js';
+import { DEFAULT_CACHE_DIR, DEFAULT_STREAM, ensureStream, loadBatches, type Batch, type StreamSpec } from './stream.js';
 
 export interface SuiteOptions {
   stream: StreamSpec;
@@ -38,6 +38,8 @@ export interface SuiteOptions {
   /** Continuation records per second produced during the failover run, and seconds of it before the kill. */
   failoverEps: number;
   failoverKillAfterS: number;
+  /** Whether the cluster figures include the failover run (off: failover_s is NaN; for profiling one instance). */
+  failover: boolean;
   /** Progress lines (stderr by the command line). */
   progress: (line: string) => void;
 }
@@ -57,6 +59,7 @@ export const DEFAULT_OPTIONS: SuiteOptions = {
   kafkaBrokers: undefined,
   failoverEps: 2000,
   failoverKillAfterS: 10,
+  failover: true,
   progress: () => {},
 };
 
@@ -177,15 +180,7 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Res
   const { influx_query_ms_max = null, ...influxDetails } = influx ?? {};
   let kafka: KafkaResult | undefined;
   if (o.kafkaBrokers !== undefined) {
-    say(`kafka: cluster figures on ${o.kafkaBrokers} …`);
-    // The failover run's continuation: the hour after the stream, same scenario and rates.
-    const start = parseStart(o.stream.start)! + parseDuration(o.stream.duration)!;
-    const continuation: string[] = [];
-    for (const line of simulate({ scenario: o.stream.scenario, start, durationMs: 3600_000, seed: o.stream.seed + 1, rateScale: o.stream.rateScale, faults: o.stream.faults })) {
-      continuation.push(line);
-      if (continuation.length >= o.failoverEps * (o.failoverKillAfterS + 5)) break;
-    }
-    kafka = await measureKafka({ brokers: o.kafkaBrokers, batches, continuation, continuationEps: o.failoverEps, killAfterS: o.failoverKillAfterS, nodeFlags: o.serverNodeFlags, progress: say });
+    kafka = await kafkaFigures(o, batches, o.kafkaBrokers);
   }
 
   const { json_parse_eps, decode_eps, engine_eps, engine_ratio, ...inProcessDetails } = inProcess;
@@ -203,11 +198,11 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Res
   const targets = Object.fromEntries(
     (Object.entries(TARGETS) as Array<[TargetName, TargetRule]>).map(([name, rule]) => [name, { ...rule, ok: meets(rule, figures[name]) }]),
   ) as Results['targets'];
-  let kafkaFigures = {};
+  let kafkaKeys = {};
   let kafkaDetails = {};
   if (kafka !== undefined) {
     const { kafka_eps, kafka_floor_eps, kafka_ratio, failover_s, ...rest } = kafka;
-    kafkaFigures = { kafka_eps, kafka_floor_eps, kafka_ratio, failover_s };
+    kafkaKeys = { kafka_eps, kafka_floor_eps, kafka_ratio, failover_s };
     kafkaDetails = { kafka: rest };
     targets.kafka_ratio = { ...KAFKA_TARGETS.kafka_ratio, ok: meets(KAFKA_TARGETS.kafka_ratio, kafka_ratio) };
     targets.failover_s = { ...KAFKA_TARGETS.failover_s, ok: meets(KAFKA_TARGETS.failover_s, failover_s) };
@@ -215,7 +210,7 @@ export async function runSuite(partial: Partial<SuiteOptions> = {}): Promise<Res
   return {
     ...figures,
     ...extras,
-    ...kafkaFigures,
+    ...kafkaKeys,
     date: new Date().toISOString(),
     machine: machine(),
     stream: { ...o.stream, events, bytes, batchLines: o.batchLines },
@@ -240,4 +235,28 @@ export async function runInfluxOnly(partial: Partial<SuiteOptions> = {}): Promis
   const stream = ensureStream(o.stream, o.cacheDir);
   const batches = loadBatches(stream.path, o.batchLines, o.maxEvents);
   return measureInfluxQueries(batches, o.influxUrl, o.progress);
+}
+
+/** The cluster figures (issue 10) on the stream: measureKafka with the failover run's continuation. */
+function kafkaFigures(o: SuiteOptions, batches: Batch[], brokers: string): Promise<KafkaResult> {
+  o.progress(`kafka: cluster figures on ${brokers} …`);
+  // The failover run's continuation: the hour after the stream, same scenario and rates.
+  const start = parseStart(o.stream.start)! + parseDuration(o.stream.duration)!;
+  const continuation: string[] = [];
+  for (const line of simulate({ scenario: o.stream.scenario, start, durationMs: 3600_000, seed: o.stream.seed + 1, rateScale: o.stream.rateScale, faults: o.stream.faults })) {
+    continuation.push(line);
+    if (continuation.length >= o.failoverEps * (o.failoverKillAfterS + 5)) break;
+  }
+  return measureKafka({ brokers, batches, continuation, continuationEps: o.failoverEps, killAfterS: o.failoverKillAfterS, nodeFlags: o.serverNodeFlags, progress: o.progress, failover: o.failover });
+}
+
+/** Only the cluster figures (`npm run bench -- --kafka-only`): the stream, then measureKafka; the keys merge into results.json. */
+export async function runKafkaOnly(partial: Partial<SuiteOptions> & { kafkaBrokers: string }): Promise<KafkaResult & { date: string; machine: Results['machine']; stream: Results['stream'] }> {
+  const o: SuiteOptions = { ...DEFAULT_OPTIONS, ...partial };
+  const stream = ensureStream(o.stream, o.cacheDir);
+  const batches = loadBatches(stream.path, o.batchLines, o.maxEvents);
+  const events = batches.reduce((n, b) => n + b.lines, 0);
+  const bytes = batches.reduce((n, b) => n + b.bytes.length, 0);
+  const r = await kafkaFigures(o, batches, partial.kafkaBrokers);
+  return { ...r, date: new Date().toISOString(), machine: machine(), stream: { ...o.stream, events, bytes, batchLines: o.batchLines } };
 }

@@ -30,7 +30,7 @@ import type { EmbeddedStore } from '../sqlite/embedded-store.js';
 import { deadLetterMessage } from '../kafka/kafka-publishers.js';
 import { ClusterMetrics } from './cluster-metrics.js';
 import { CHUNK_BYTES, CheckpointWriter, decodeCheckpoint, newestManifest, partitionOfTask } from './checkpoints.js';
-import { PartialsView } from './partials-view.js';
+import { globalPartialRecords, PartialsView, partialMessages, type PartialRecord } from './partials-view.js';
 import { StateReader, type AlertRecord } from './state-reader.js';
 import { GLOBAL_TASK, GlobalTask, globalReportsOf, type GlobalSnapshot } from './global-task.js';
 import { COMMAND_HEADER, parseTaskId, Task, taskIdOf, type TaskSnapshot } from './task.js';
@@ -93,6 +93,7 @@ export class ClusterRuntime implements DeadLetterForwarder {
   private kafkaChain: Promise<void> = Promise.resolve();
   private influxChain: Promise<void> = Promise.resolve();
   private tasksPartitions = INTERNAL_PARTITIONS;
+  private partialsPartitions = INTERNAL_PARTITIONS;
   private dispatchTasks: string[] = [];
   private stopping = false;
   private inFlight = 0;
@@ -136,6 +137,7 @@ export class ClusterRuntime implements DeadLetterForwarder {
     await this.admin.connect();
     const partitions = await ensureClusterTopics(this.admin, topicSpecs(this.topics, this.partialsView !== undefined), [...o.inputTopics, o.dlqTopic], this.log);
     this.tasksPartitions = partitions.get(this.topics.tasks) ?? INTERNAL_PARTITIONS;
+    this.partialsPartitions = partitions.get(this.topics.partials) ?? INTERNAL_PARTITIONS;
     const dispatchTopic = o.inputTopics.find((t) => t === 'huitian.dispatch' || t.endsWith('.dispatch'));
     this.dispatchTasks = dispatchTopic === undefined ? [] : Array.from({ length: partitions.get(dispatchTopic) ?? 0 }, (_, p) => taskIdOf(dispatchTopic, p));
     // Each task's dedup memory bound is its share of HUITIAN_DEDUP_MAX_MB over every input
@@ -232,8 +234,9 @@ export class ClusterRuntime implements DeadLetterForwarder {
     }
     const { topic, partition } = parseTaskId(id);
     const low = await this.lowOffset(topic, partition);
-    if (cp === null) return new Task(id, topic, partition, this.taskConfig, low);
-    return new Task(id, topic, partition, this.taskConfig, 0n, cp.state as TaskSnapshot);
+    const task = cp === null ? new Task(id, topic, partition, this.taskConfig, low) : new Task(id, topic, partition, this.taskConfig, 0n, cp.state as TaskSnapshot);
+    task.bucketRecords = this.partialsView !== undefined;
+    return task;
   }
 
   /** The partition's earliest offset; also notes its end, so lag is known before the first batch. */
@@ -349,17 +352,18 @@ export class ClusterRuntime implements DeadLetterForwarder {
     const wm = task.engine.watermark;
     if (Number.isFinite(wm)) this.gauges.watermark.set({ task: task.id }, wm / 1000);
     const reports = globalReportsOf(task.id, out, wm, this.dispatchTasks.includes(task.id));
-    this.emit(task.id, out.partials, out.alerts, reports, out.deadLetters);
+    this.emit(task.id, out.partials, out.partialRecords, out.alerts, reports, out.deadLetters);
   }
 
   private applyGlobalBatch(task: GlobalTask, messages: EachBatchPayload['batch']['messages']): void {
     const out = task.process(messages);
     for (const r of out.refused) this.log.warn({ task: GLOBAL_TASK, ...r }, 'operator command refused by the global stage');
-    this.emit(GLOBAL_TASK, out.partials, out.alerts, [], []);
+    // The global stage has no partial table: its few partials (acknowledgements of kpi_breach) as they are.
+    this.emit(GLOBAL_TASK, out.partials, globalPartialRecords(out.partials), out.alerts, [], []);
   }
 
   /** Hands one batch's outputs to the producer (and InfluxDB), in order. */
-  private emit(taskId: string, partials: readonly PartialDelta[], alerts: readonly AlertChange[], reports: readonly TaskReport[], deadLetters: readonly DeadLetter[]): void {
+  private emit(taskId: string, partials: readonly PartialDelta[], partialRecords: readonly PartialRecord[], alerts: readonly AlertChange[], reports: readonly TaskReport[], deadLetters: readonly DeadLetter[]): void {
     const messages = new Map<string, Message[]>();
     const add = (topic: string, m: Message) => {
       let list = messages.get(topic);
@@ -374,8 +378,9 @@ export class ClusterRuntime implements DeadLetterForwarder {
       announced.push({ seq: version, action: c.action, alert: c.alert });
     }
     for (const r of reports) add(this.topics.global, { key: taskId, value: JSON.stringify(r) });
-    if (this.partialsView !== undefined) {
-      for (const p of partials) add(this.topics.partials, { key: JSON.stringify([taskId, p.family, p.bucket, p.tagKey]), value: JSON.stringify(p.fields) });
+    if (this.partialsView !== undefined && partialRecords.length > 0) {
+      const partition = partitionOfTask(taskId, this.partialsPartitions);
+      for (const m of partialMessages(partialRecords, partition)) add(this.topics.partials, m);
     }
     for (const d of deadLetters) add(this.o.dlqTopic, deadLetterMessage(d, this.o.engineConfig.timeZone));
     if (deadLetters.length > 0) this.o.store.commit({ log: null, partials: [], alerts: [], deadLetters, checkpoints: [] });

@@ -1,13 +1,103 @@
 /**
- * KPI queries in a cluster without InfluxDB (docs/cluster.md §7): every instance reads
- * the compacted `G.partials` topic — absolute partials per (family, bucket, tags, writer)
- * — into a table in its data file, and answers from it. Sums run in one fixed order
- * (bucket, tags, writer), so every instance answers the same, bit for bit.
+ * KPI partials in a cluster without InfluxDB (docs/cluster.md §7): tasks write **bucket
+ * records** to the compacted `G.partials` topic and every instance reads them into a table in
+ * its data file and answers from it. Sums run in one fixed order (bucket, tags, writer), so
+ * every instance answers the same, bit for bit.
+ *
+ * A bucket record is key `<writer>|<family>|<bucket>|<segment>` → the absolute fields of
+ * every tag key of that segment of the writer's bucket, `[[tagKey, fields], …]` sorted by tag
+ * key. Compaction keeps the latest record of a key, so each record must be the segment's
+ * whole content:
+ *
+ * - a mutable family's bucket (`fire_response`, `alert_ack`, …) is one record (segment 0)
+ *   carrying every key the task's partial table holds of that bucket; its keys enter the
+ *   table when first written and leave it together, so the record only ever grows;
+ * - a gauge family's bucket is sampled once, in one engine step, for every series of the
+ *   task at once, and never again: its keys, sorted, are cut into segments of
+ *   GAUGE_SEGMENT_KEYS, the same cut on every re-read.
+ *
+ * Instead of a record per (writer, family, bucket, tags), a record per bucket: one instance
+ * over the benchmark stream produced 2.3 M partial records before (the default partitioner's
+ * murmur2 of each key and the reader's SQLite upsert of each one were most of its CPU).
  */
-import { mergeFields, tagsFromKey, type Fields } from '../kpis/partials.js';
+import type { Message } from 'kafkajs';
+import { FINAL_FAMILIES, type TaskPartials } from '../engine/task-partials.js';
+import { mergeFields, tagsFromKey, type Fields, type PartialDelta } from '../kpis/partials.js';
 import type { PartialRow } from '../kpis/query.js';
 import type { KpiReader, PartialGrouping } from '../ports.js';
 import type { SqliteDatabase } from '../sqlite/database.js';
+
+/** Tag keys per gauge segment record: a few hundred KiB at most, under the broker's 1 MiB message limit. */
+export const GAUGE_SEGMENT_KEYS = 2000;
+
+export interface PartialRecord {
+  key: string;
+  value: string;
+}
+
+export const partialRecordKey = (writer: string, family: string, bucket: number, segment: string) => `${writer}|${family}|${bucket}|${segment}`;
+
+/** Writer and family never contain `|`; the segment is the rest (a tag key for the global stage's records). */
+export function parsePartialRecordKey(key: string): { writer: string; family: string; bucket: number; segment: string } | undefined {
+  const a = key.indexOf('|');
+  const b = a < 0 ? -1 : key.indexOf('|', a + 1);
+  const c = b < 0 ? -1 : key.indexOf('|', b + 1);
+  if (c < 0) return undefined;
+  const bucket = Number(key.slice(b + 1, c));
+  if (!Number.isSafeInteger(bucket)) return undefined;
+  return { writer: key.slice(0, a), family: key.slice(a + 1, b), bucket, segment: key.slice(c + 1) };
+}
+
+const byTagKey = (a: [string, Fields], b: [string, Fields]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+
+/**
+ * One batch's partials (its touched keys, absolute) as bucket records: for each touched
+ * bucket of a mutable family its whole content from the table (called before the table
+ * evicts), for each gauge bucket its sampled keys cut into segments.
+ */
+export function bucketRecordsOf(writer: string, partials: readonly PartialDelta[], table: TaskPartials): PartialRecord[] {
+  const gauges = new Map<string, { family: string; bucket: number; entries: Array<[string, Fields]> }>();
+  const mutable = new Map<string, { family: string; bucket: number }>();
+  for (const p of partials) {
+    const b = `${p.family}|${p.bucket}`;
+    if (FINAL_FAMILIES.has(p.family)) {
+      let g = gauges.get(b);
+      if (g === undefined) gauges.set(b, (g = { family: p.family, bucket: p.bucket, entries: [] }));
+      g.entries.push([p.tagKey, p.fields]);
+    } else mutable.set(b, { family: p.family, bucket: p.bucket });
+  }
+  const out: PartialRecord[] = [];
+  for (const { family, bucket } of mutable.values()) {
+    const held = table.bucketEntries(family, bucket);
+    const entries: Array<[string, Fields]> = held === undefined ? [] : [...held].map(([tagKey, e]) => [tagKey, e.fields]);
+    // Not held: only touched keys after the bucket left the table (counted as a retouch, a bug); write what the batch has.
+    if (held === undefined) for (const p of partials) if (p.family === family && p.bucket === bucket) entries.push([p.tagKey, p.fields]);
+    entries.sort(byTagKey);
+    out.push({ key: partialRecordKey(writer, family, bucket, '0'), value: JSON.stringify(entries) });
+  }
+  for (const { family, bucket, entries } of gauges.values()) {
+    entries.sort(byTagKey);
+    for (let i = 0, s = 0; i < entries.length; i += GAUGE_SEGMENT_KEYS, s++) {
+      out.push({ key: partialRecordKey(writer, family, bucket, String(s)), value: JSON.stringify(entries.slice(i, i + GAUGE_SEGMENT_KEYS)) });
+    }
+  }
+  return out;
+}
+
+/**
+ * The global stage's partials (acknowledgements of `kpi_breach`; its partial table evicts
+ * before it hands them out): a record per tag key, segment `k:<tagKey>`, as few as they are.
+ */
+export function globalPartialRecords(partials: readonly PartialDelta[]): PartialRecord[] {
+  return partials.map((p) => ({ key: partialRecordKey(GLOBAL_WRITER, p.family, p.bucket, `k:${p.tagKey}`), value: JSON.stringify([[p.tagKey, p.fields]]) }));
+}
+
+const GLOBAL_WRITER = 'global';
+
+/** Bucket records as Kafka messages, all of a writer to one partition (compaction keys never cross partitions). */
+export function partialMessages(records: readonly PartialRecord[], partition: number): Message[] {
+  return records.map((r) => ({ key: r.key, value: r.value, partition }));
+}
 
 export class PartialsView implements KpiReader {
   private readonly upsert;
@@ -15,32 +105,59 @@ export class PartialsView implements KpiReader {
   private readonly tx;
 
   constructor(private readonly db: SqliteDatabase) {
-    db.exec(`CREATE TABLE IF NOT EXISTS cluster_partials (
-      family TEXT NOT NULL, bucket INTEGER NOT NULL, tag_key TEXT NOT NULL, writer TEXT NOT NULL, fields TEXT NOT NULL,
-      PRIMARY KEY (family, bucket, tag_key, writer)) WITHOUT ROWID`);
+    // The per-key table of the first record format: rebuilt from the topic in the new shape.
+    db.exec('DROP TABLE IF EXISTS cluster_partials');
+    db.exec(`CREATE TABLE IF NOT EXISTS cluster_partial_records (
+      family TEXT NOT NULL, bucket INTEGER NOT NULL, writer TEXT NOT NULL, segment TEXT NOT NULL, entries TEXT NOT NULL,
+      PRIMARY KEY (family, bucket, writer, segment)) WITHOUT ROWID`);
     this.upsert = db.prepare(
-      'INSERT INTO cluster_partials (family, bucket, tag_key, writer, fields) VALUES (?, ?, ?, ?, ?) ON CONFLICT (family, bucket, tag_key, writer) DO UPDATE SET fields = excluded.fields',
+      'INSERT INTO cluster_partial_records (family, bucket, writer, segment, entries) VALUES (?, ?, ?, ?, ?) ON CONFLICT (family, bucket, writer, segment) DO UPDATE SET entries = excluded.entries',
     );
-    this.range = db.prepare('SELECT bucket, tag_key, fields FROM cluster_partials WHERE family = ? AND bucket >= ? AND bucket < ? ORDER BY bucket, tag_key, writer');
+    this.range = db.prepare('SELECT bucket, entries FROM cluster_partial_records WHERE family = ? AND bucket >= ? AND bucket < ? ORDER BY bucket, writer, segment');
     this.tx = db.transaction((rows: ReadonlyArray<[string, number, string, string, string]>) => {
       for (const r of rows) this.upsert.run(...r);
     });
   }
 
-  /** Rows of `G.partials` records: [family, bucket, tagKey, writer, fields JSON]. */
-  apply(rows: ReadonlyArray<[string, number, string, string, string]>): void {
+  /** `G.partials` records (key, value); a key of another shape is skipped. */
+  applyRecords(records: ReadonlyArray<{ key: Buffer | null; value: Buffer | null }>): void {
+    // The latest record per key within the batch is enough (compaction order).
+    const latest = new Map<string, string>();
+    for (const m of records) {
+      if (m.key === null || m.value === null) continue;
+      latest.set(m.key.toString('utf8'), m.value.toString('utf8'));
+    }
+    const rows: Array<[string, number, string, string, string]> = [];
+    for (const [key, value] of latest) {
+      const k = parsePartialRecordKey(key);
+      if (k !== undefined) rows.push([k.family, k.bucket, k.writer, k.segment, value]);
+    }
     if (rows.length > 0) this.tx(rows);
   }
 
   async partialRows(family: string, from: number, to: number, grouping: PartialGrouping): Promise<PartialRow[]> {
-    // Per (bucket, tags): merged over writers; then grouped as asked.
+    // Per (bucket, tags): merged over writers in writer order; then grouped as asked.
     const cells: Array<{ bucket: number; tagKey: string; fields: Fields }> = [];
-    for (const r of this.range.iterate(family, from, to) as Iterable<{ bucket: number; tag_key: string; fields: string }>) {
-      const last = cells[cells.length - 1];
-      const f = JSON.parse(r.fields) as Fields;
-      if (last !== undefined && last.bucket === r.bucket && last.tagKey === r.tag_key) mergeFields(last.fields, f);
-      else cells.push({ bucket: r.bucket, tagKey: r.tag_key, fields: f });
+    let bucket = Number.NaN;
+    let pending: Array<[string, Fields]> = [];
+    const flush = () => {
+      // Rows came by writer (then segment); a stable sort by tag key gives (tag key, writer) order.
+      pending.sort(byTagKey);
+      for (const [tagKey, f] of pending) {
+        const last = cells[cells.length - 1];
+        if (last !== undefined && last.bucket === bucket && last.tagKey === tagKey) mergeFields(last.fields, f);
+        else cells.push({ bucket, tagKey, fields: { ...f } });
+      }
+      pending = [];
+    };
+    for (const r of this.range.iterate(family, from, to) as Iterable<{ bucket: number; entries: string }>) {
+      if (r.bucket !== bucket) {
+        flush();
+        bucket = r.bucket;
+      }
+      for (const e of JSON.parse(r.entries) as Array<[string, Fields]>) pending.push(e);
     }
+    flush();
     if (grouping === 'bucket-and-tags') return cells.map((c) => ({ family, bucket: c.bucket, tags: tagsFromKey(c.tagKey), fields: c.fields }));
     const out = new Map<string, PartialRow & { fields: Fields }>();
     for (const c of cells) {

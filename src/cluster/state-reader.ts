@@ -59,13 +59,7 @@ export class StateReader {
         else if (batch.topic === this.topics.tasks) {
           for (const m of batch.messages) if (m.key !== null) this.checkpoints.set(m.key.toString('utf8'), m.value);
         } else if (batch.topic === this.topics.partials && this.partials !== undefined) {
-          const rows: Array<[string, number, string, string, string]> = [];
-          for (const m of batch.messages) {
-            if (m.value === null || m.key === null) continue;
-            const [writer, family, bucket, tagKey] = JSON.parse(m.key.toString('utf8')) as [string, string, number, string];
-            rows.push([family, bucket, tagKey, writer, m.value.toString('utf8')]);
-          }
-          this.partials.apply(rows);
+          this.partials.applyRecords(batch.messages);
         }
         const last = batch.lastOffset();
         resolveOffset(last);

@@ -14,6 +14,7 @@ import type { HuitianEvent } from '../events/schemas.js';
 import type { PartialDelta } from '../kpis/partials.js';
 import { headersOf, kafkaChannel } from '../kafka/kafka-source.js';
 import { ServiceMetrics } from '../metrics.js';
+import { bucketRecordsOf, type PartialRecord } from './partials-view.js';
 import type { DeadLetter, SourcePosition } from '../ports.js';
 
 export const COMMAND_HEADER = 'huitian-command';
@@ -32,6 +33,8 @@ export interface TaskRecord {
 
 export interface TaskOutput {
   partials: PartialDelta[];
+  /** The partials as `G.partials` bucket records (docs/cluster.md §7), when the task is asked for them. */
+  partialRecords: PartialRecord[];
   alerts: AlertChange[];
   reports: MinuteReport[];
   deadLetters: DeadLetter[];
@@ -71,6 +74,8 @@ export class Task {
   readonly partials: TaskPartials;
   /** Next offset to apply; records below it were applied before (a re-delivery). */
   next: bigint;
+  /** Whether `process` also returns bucket records for `G.partials` (no InfluxDB). */
+  bucketRecords = false;
   private readonly futureReason: string;
 
   constructor(
@@ -109,6 +114,7 @@ export class Task {
   process(records: readonly TaskRecord[], receivedAt: number): TaskOutput {
     const out: TaskOutput = {
       partials: [],
+      partialRecords: [],
       alerts: [],
       reports: [],
       deadLetters: [],
@@ -194,8 +200,10 @@ export class Task {
       run.push({ event: decoded.event, raw, record: m });
     }
     flushRun();
-    this.partials.evict(this.engine.watermark);
     out.partials = [...partials.values()];
+    // Before eviction: a mutable bucket's record carries every key the table holds of it.
+    if (this.bucketRecords) out.partialRecords = bucketRecordsOf(this.id, out.partials, this.partials);
+    this.partials.evict(this.engine.watermark);
     return out;
   }
 

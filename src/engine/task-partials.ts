@@ -54,8 +54,10 @@ export interface TaskPartialsSnapshot {
 }
 
 export class TaskPartials extends PartialBuffer {
-  /** Mutable keys within their horizon, by `family|bucket|tagKey`. */
+  /** Mutable keys within their horizon, by `family|tagKey|bucket`. */
   private readonly table = new Map<string, Entry>();
+  /** The same entries by `family|bucket`, then tag key: a bucket's whole content, for bucket records. */
+  private readonly byBucket = new Map<string, Map<string, Entry>>();
   /** Keys written in this step, in the order first written. */
   private touched = new Map<string, Entry>();
   /** Deltas to a mutable key that had already left the table: must stay 0 (a bug otherwise). */
@@ -73,7 +75,7 @@ export class TaskPartials extends PartialBuffer {
     if (entry === undefined) {
       if (!final && bucket < (this.evictedBefore.get(series.family) ?? Number.NEGATIVE_INFINITY)) this.retouched++;
       entry = { family: series.family, bucket, tags: series.tags, tagKey: series.tagKey, fields: {} };
-      if (!final) this.table.set(key, entry);
+      if (!final) this.keep(key, entry);
     }
     const into = entry.fields;
     for (const f in fields) {
@@ -82,6 +84,24 @@ export class TaskPartials extends PartialBuffer {
       into[f] = prev === undefined ? v : mergeField(f, prev, v);
     }
     this.touched.set(key, entry);
+  }
+
+  private keep(key: string, e: Entry): void {
+    this.table.set(key, e);
+    const b = `${e.family}|${e.bucket}`;
+    let m = this.byBucket.get(b);
+    if (m === undefined) this.byBucket.set(b, (m = new Map()));
+    m.set(e.tagKey, e);
+  }
+
+  /**
+   * Every key of a mutable family's bucket that the table holds, with its absolute fields
+   * (undefined for a gauge family or a bucket not held). A bucket's keys enter the table as
+   * they are first written and leave it together (eviction is per bucket), so while a later
+   * input can still change the bucket this is all the task ever wrote into it.
+   */
+  bucketEntries(family: string, bucket: number): ReadonlyMap<string, { fields: Fields }> | undefined {
+    return this.byBucket.get(`${family}|${bucket}`);
   }
 
   override addSample(series: Series, bucket: number, fields: Fields): void {
@@ -101,15 +121,17 @@ export class TaskPartials extends PartialBuffer {
     return out;
   }
 
-  /** Forgets keys no input can change any more, given the task's watermark. */
+  /** Forgets keys no input can change any more, given the task's watermark (bucket by bucket: a bucket's keys leave together). */
   evict(watermark: number): void {
     if (!Number.isFinite(watermark)) return;
-    for (const [key, e] of this.table) {
-      const limit = watermark - horizonOf(e.family);
-      if (e.bucket < limit) {
-        this.table.delete(key);
-        if (limit > (this.evictedBefore.get(e.family) ?? Number.NEGATIVE_INFINITY)) this.evictedBefore.set(e.family, limit);
-      }
+    for (const [b, entries] of this.byBucket) {
+      const first = entries.values().next().value;
+      if (first === undefined) continue;
+      const limit = watermark - horizonOf(first.family);
+      if (first.bucket >= limit) continue;
+      for (const e of entries.values()) this.table.delete(`${e.family}|${e.tagKey}|${e.bucket}`);
+      this.byBucket.delete(b);
+      if (limit > (this.evictedBefore.get(first.family) ?? Number.NEGATIVE_INFINITY)) this.evictedBefore.set(first.family, limit);
     }
   }
 
@@ -126,9 +148,10 @@ export class TaskPartials extends PartialBuffer {
 
   restore(s: TaskPartialsSnapshot & { evictedBefore?: Array<[string, number]> }): void {
     this.table.clear();
+    this.byBucket.clear();
     this.touched = new Map();
     for (const [family, bucket, tagKey, tags, fields] of s.entries) {
-      this.table.set(`${family}|${tagKey}|${bucket}`, { family, bucket, tags, tagKey, fields: { ...fields } });
+      this.keep(`${family}|${tagKey}|${bucket}`, { family, bucket, tags, tagKey, fields: { ...fields } });
     }
     this.evictedBefore = new Map(s.evictedBefore ?? []);
   }

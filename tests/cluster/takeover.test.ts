@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert.js';
 import { CheckpointWriter, decodeCheckpoint } from '../../src/cluster/checkpoints.js';
 import { GlobalTask, globalReportsOf, type GlobalSnapshot } from '../../src/cluster/global-task.js';
+import { globalPartialRecords, parsePartialRecordKey, type PartialRecord } from '../../src/cluster/partials-view.js';
 import { COMMAND_HEADER, Task, type TaskRecord, type TaskSnapshot } from '../../src/cluster/task.js';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../../src/engine/engine.js';
 import type { TaskReport } from '../../src/engine/global-stage.js';
@@ -31,6 +32,8 @@ const DISPATCH_TASKS = Array.from({ length: PARTITIONS }, (_, p) => `dispatch-${
 interface Sinks {
   /** (writer, family, bucket, tags) → absolute fields: InfluxDB points or `G.partials`. */
   partials: Map<string, Record<string, number>>;
+  /** `G.partials` as compaction leaves it: the latest bucket record (docs/cluster.md §7) per key. */
+  records: Map<string, string>;
   /** The alert view: the newest version of each alert. */
   alerts: Map<string, { version: number; alert: Alert }>;
   /** Every (id, version) written to `G.alerts`. */
@@ -41,6 +44,7 @@ interface Sinks {
 
 interface Pending {
   partials: PartialDelta[];
+  records: PartialRecord[];
   alerts: Alert[];
   reports: TaskReport[];
 }
@@ -126,13 +130,30 @@ function withAcks(config: EngineConfig, logs: Map<string, TaskRecord[]>): void {
   }
 }
 
+/** The latest bucket records expanded to (writer, family, bucket, tags) → fields, as the partials view reads them; a tag key in two records of one writer's bucket fails. */
+function expandRecords(records: Map<string, string>): Map<string, Record<string, number>> {
+  const out = new Map<string, Record<string, number>>();
+  for (const [key, value] of records) {
+    const k = parsePartialRecordKey(key)!;
+    for (const [tagKey, fields] of JSON.parse(value) as Array<[string, Record<string, number>]>) {
+      const id = `${k.writer}|${k.family}|${k.bucket}|${tagKey}`;
+      if (out.has(id)) throw new Error(`${id} in two bucket records`);
+      out.set(id, fields);
+    }
+  }
+  return out;
+}
+
 function emptySinks(): Sinks {
-  return { partials: new Map(), alerts: new Map(), versions: new Set(), global: [] };
+  return { partials: new Map(), records: new Map(), alerts: new Map(), versions: new Set(), global: [] };
 }
 
 function write(sinks: Sinks, writer: string, p: Pending, keep: (i: number) => boolean = () => true): void {
   p.partials.forEach((d, i) => {
     if (keep(i)) sinks.partials.set(`${writer}|${d.family}|${d.bucket}|${d.tagKey}`, { ...d.fields });
+  });
+  p.records.forEach((r, i) => {
+    if (keep(i + 3)) sinks.records.set(r.key, r.value);
   });
   p.alerts.forEach((a, i) => {
     if (!keep(i + 7)) return;
@@ -172,6 +193,7 @@ async function run(config: EngineConfig, logs: Map<string, TaskRecord[]>, rng?: 
     }
     const [domain, p] = id.split('-') as [string, string];
     const task = cp === null ? new Task(id, domain, Number(p), config, 0n) : new Task(id, domain, Number(p), config, 0n, cp.state as TaskSnapshot);
+    task.bucketRecords = true;
     return { kind: 'input', task, log: logs.get(id)! };
   };
   const owned = new Map<string, Owned>();
@@ -208,10 +230,10 @@ async function run(config: EngineConfig, logs: Map<string, TaskRecord[]>, rng?: 
     if (o.kind === 'input') {
       const r = o.task.process(batch, 0);
       const reports = globalReportsOf(id, r, o.task.engine.watermark, id.startsWith('dispatch-'));
-      out = { partials: r.partials, alerts: r.alerts.map((c) => c.alert), reports };
+      out = { partials: r.partials, records: r.partialRecords, alerts: r.alerts.map((c) => c.alert), reports };
     } else {
       const r = o.task.process(batch);
-      out = { partials: r.partials, alerts: r.alerts.map((c) => c.alert), reports: [] };
+      out = { partials: r.partials, records: globalPartialRecords(r.partials), alerts: r.alerts.map((c) => c.alert), reports: [] };
     }
     pending.set(id, [...(pending.get(id) ?? []), structuredClone(out)]);
     if (rng === undefined) {
@@ -259,6 +281,9 @@ describe('takeover: killed tasks restored from their checkpoints end exactly as 
           expect([...expected.sinks.alerts.values()].some((a) => a.alert.rule === 'kpi_breach'), 'the global stage opened a breach').toBe(true);
           expect([...expected.sinks.alerts.values()].some((a) => a.alert.status === 'acknowledged')).toBe(true);
           expect(new Map([...got.sinks.partials].sort()), `seed ${seed}: KPI partials`).toEqual(new Map([...expected.sinks.partials].sort()));
+          // The bucket records of G.partials, as compaction leaves them, say the same.
+          expect(new Map([...expandRecords(expected.sinks.records)].sort()), 'bucket records of the run never killed').toEqual(new Map([...expected.sinks.partials].sort()));
+          expect(new Map([...expandRecords(got.sinks.records)].sort()), `seed ${seed}: bucket records`).toEqual(new Map([...expected.sinks.partials].sort()));
           expect(new Map([...got.sinks.alerts].sort()), `seed ${seed}: alerts`).toEqual(new Map([...expected.sinks.alerts].sort()));
           // Every transition the uninterrupted run wrote (id, version), the killed run wrote too.
           expect([...expected.sinks.versions].filter((v) => !got.sinks.versions.has(v)), `seed ${seed}: versions never written`).toEqual([]);
