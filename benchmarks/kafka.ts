@@ -40,6 +40,8 @@ export interface KafkaResult {
   produceSeconds: number;
   seconds: { instance: number; floor: number };
   instanceRssMb: number;
+  /** Records the one instance wrote to its partials topic. */
+  partialRecords: number;
   floorMalformed: number;
   failover: {
     /** Tasks the killed instance owned. */
@@ -161,6 +163,8 @@ export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
     const done = await ask<{ at: number; firstRecordAt: number }>(one, { type: 'caught-up', inputTasks });
     const instanceSeconds = (done.at - done.firstRecordAt) / 1000;
     const oneStatus = await ask<Status>(one, { type: 'status' });
+    // Records the instance wrote to its partials topic (bucket records, docs/cluster.md §7).
+    const partialRecords = (await admin.fetchTopicOffsets(clusterTopicsOf(`${prefix}-one`).partials)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
     await ask(one, { type: 'stop' }).catch(() => undefined);
     await exited(one);
     say(`kafka: one instance applied ${records} records, outputs durable, in ${instanceSeconds.toFixed(1)} s`);
@@ -176,6 +180,7 @@ export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
       produceSeconds: Math.round(produceSeconds * 10) / 10,
       seconds: { instance: Math.round(instanceSeconds * 100) / 100, floor: Math.round(floorSeconds * 100) / 100 },
       instanceRssMb: oneStatus.rssMb,
+      partialRecords,
       floorMalformed: f.malformed,
     };
     const sessionTimeoutS = loadConfig({}).kafkaSessionTimeoutS;

@@ -5,8 +5,7 @@
  * every instance answers the same, bit for bit.
  *
  * A bucket record is key `<writer>|<family>|<bucket>|<segment>` → the absolute fields of
- * every tag key of that segment of the writer's bucket, `[[tagKey, fields], …]` sorted by tag
- * key. Compaction keeps the latest record of a key, so each record must be the segment's
+ * every tag key of that segment of the writer's bucket, `[[tagKey, fields], …]`. Compaction keeps the latest record of a key, so each record must be the segment's
  * whole content:
  *
  * - a mutable family's bucket (`fire_response`, `alert_ack`, …) is one record (segment 0)
@@ -67,16 +66,16 @@ export function bucketRecordsOf(writer: string, partials: readonly PartialDelta[
     } else mutable.set(b, { family: p.family, bucket: p.bucket });
   }
   const out: PartialRecord[] = [];
+  // The order of a record's entries means nothing to the reader (it sorts); only a cut into segments needs the sort.
   for (const { family, bucket } of mutable.values()) {
     const held = table.bucketEntries(family, bucket);
     const entries: Array<[string, Fields]> = held === undefined ? [] : [...held].map(([tagKey, e]) => [tagKey, e.fields]);
     // Not held: only touched keys after the bucket left the table (counted as a retouch, a bug); write what the batch has.
     if (held === undefined) for (const p of partials) if (p.family === family && p.bucket === bucket) entries.push([p.tagKey, p.fields]);
-    entries.sort(byTagKey);
     out.push({ key: partialRecordKey(writer, family, bucket, '0'), value: JSON.stringify(entries) });
   }
   for (const { family, bucket, entries } of gauges.values()) {
-    entries.sort(byTagKey);
+    if (entries.length > GAUGE_SEGMENT_KEYS) entries.sort(byTagKey);
     for (let i = 0, s = 0; i < entries.length; i += GAUGE_SEGMENT_KEYS, s++) {
       out.push({ key: partialRecordKey(writer, family, bucket, String(s)), value: JSON.stringify(entries.slice(i, i + GAUGE_SEGMENT_KEYS)) });
     }
@@ -106,10 +105,11 @@ export class PartialsView implements KpiReader {
 
   constructor(private readonly db: SqliteDatabase) {
     // The per-key table of the first record format: rebuilt from the topic in the new shape.
+    // A rowid table: a record's entries run to hundreds of KiB, too large for WITHOUT ROWID.
     db.exec('DROP TABLE IF EXISTS cluster_partials');
     db.exec(`CREATE TABLE IF NOT EXISTS cluster_partial_records (
       family TEXT NOT NULL, bucket INTEGER NOT NULL, writer TEXT NOT NULL, segment TEXT NOT NULL, entries TEXT NOT NULL,
-      PRIMARY KEY (family, bucket, writer, segment)) WITHOUT ROWID`);
+      UNIQUE (family, bucket, writer, segment))`);
     this.upsert = db.prepare(
       'INSERT INTO cluster_partial_records (family, bucket, writer, segment, entries) VALUES (?, ?, ?, ?, ?) ON CONFLICT (family, bucket, writer, segment) DO UPDATE SET entries = excluded.entries',
     );
