@@ -71,7 +71,14 @@ interface TaskMeta {
   high: bigint | null;
   lastActivity: number;
   restoring: boolean;
+  /** Whether the last batch left the task at its partition's end. */
+  atEnd: boolean;
+  /** The offset the task was restored at (its checkpoint's, or the partition's start). */
+  restoredAt: bigint;
 }
+
+/** Records behind its checkpoint a task must be when it reaches its partition's end for that to checkpoint it (§3). */
+export const CATCH_UP_CHECKPOINT_RECORDS = 1000n;
 
 export type OperateResult = { alert: Alert } | { pending: { status: 'pending'; alertId: string; requestId: string; follow: string } };
 
@@ -203,14 +210,17 @@ export class ClusterRuntime implements DeadLetterForwarder {
 
   private beginRestore(id: string): void {
     const started = performance.now();
-    this.meta.set(id, { lastCheckpointAt: this.o.wallClock(), high: null, lastActivity: this.o.wallClock(), restoring: true });
+    this.meta.set(id, { lastCheckpointAt: this.o.wallClock(), high: null, lastActivity: this.o.wallClock(), restoring: true, atEnd: false, restoredAt: 0n });
     const p = this.restore(id)
       .then((task) => {
         if (!this.assigned.has(id) || this.restoring.get(id) !== p) return undefined;
         this.tasks.set(id, task);
         this.restoring.delete(id);
         const m = this.meta.get(id);
-        if (m !== undefined) m.restoring = false;
+        if (m !== undefined) {
+          m.restoring = false;
+          m.restoredAt = task.next;
+        }
         const seconds = (performance.now() - started) / 1000;
         this.gauges.restore.observe(seconds);
         this.log.info({ task: id, next: task.next.toString(), seconds }, 'cluster task restored');
@@ -307,7 +317,13 @@ export class ClusterRuntime implements DeadLetterForwarder {
         if (drained || this.broken) break;
         await heartbeat().catch(() => undefined);
       }
-      if (wall - meta.lastCheckpointAt >= this.o.snapshotIntervalMs && isRunning() && !isStale()) await this.checkpoint(id, task);
+      // Every snapshot interval, and once when a task that was behind has read its partition
+      // to the end (catch-up after a start or a takeover): else a failover right after a
+      // catch-up re-reads up to an interval of catch-up speed instead of one of live traffic.
+      const atEnd = meta.high <= task.next;
+      const caughtUp = atEnd && !meta.atEnd && task.next - (meta.checkpointed ?? meta.restoredAt) >= CATCH_UP_CHECKPOINT_RECORDS;
+      meta.atEnd = atEnd;
+      if ((wall - meta.lastCheckpointAt >= this.o.snapshotIntervalMs || caughtUp) && isRunning() && !isStale()) await this.checkpoint(id, task);
       try {
         await heartbeat();
       } catch (err) {
