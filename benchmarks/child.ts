@@ -33,14 +33,19 @@ export function ask<T>(child: ChildProcess, message: { type: string; [k: string]
 /** Resolves with the first message of a type the child sends by itself. */
 export function waitFor<T>(child: ChildProcess, type: string): Promise<T> {
   return new Promise((resolve, reject) => {
+    // A child that is gone already never answers: say so instead of waiting for ever.
+    if (child.exitCode !== null || child.signalCode !== null) {
+      reject(new Error(`child exited (code ${child.exitCode}, signal ${child.signalCode}) before sending ${type}`));
+      return;
+    }
     const onMessage = (m: { type: string }) => {
       if (m.type !== type) return;
       cleanup();
       resolve(m as T);
     };
-    const onExit = (code: number | null) => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
       cleanup();
-      reject(new Error(`child exited (${code}) before sending ${type}`));
+      reject(new Error(`child exited (code ${code}, signal ${signal}) before sending ${type}`));
     };
     const cleanup = () => {
       child.off('message', onMessage);

@@ -123,12 +123,17 @@ export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
   const admin = kafka.admin();
   await admin.connect();
   const children: ChildProcess[] = [];
+  const killed = new Set<ChildProcess>();
   const dirs: string[] = [];
   const member = (group: string, name: string) => {
     const dir = mkdtempSync(join(tmpdir(), 'huitian-bench-kafka-'));
     dirs.push(dir);
     const child = forkChild('kafka-member-child', { args: [dir, o.brokers, group, topics.join(','), dlq, name], nodeFlags: o.nodeFlags });
     children.push(child);
+    // How each member ended but the failover's victim (a member that vanished mid-run once, unexplained).
+    child.once('exit', (code, signal) => {
+      if (!killed.has(child)) say(`kafka: member ${name} exited (code ${code}, signal ${signal})`);
+    });
     return child;
   };
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -217,6 +222,7 @@ export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
     const [sa, sb] = await statuses();
     const [victim, survivor, owned] = sa!.tasks.length >= sb!.tasks.length ? [a, b, sa!.tasks] : [b, a, sb!.tasks];
     const victimTasks = owned.map((t) => t.task);
+    killed.add(victim);
     victim.kill('SIGKILL');
     const killedAt = now();
     stopContinuation = true;
