@@ -6,7 +6,8 @@
 import type { Alert, AlertChange, AlertCategory, AlertStatus, Severity } from './alerts/alert.js';
 import type { HuitianEvent } from './events/schemas.js';
 import type { PartialDelta } from './kpis/partials.js';
-import type { PartialRow } from './kpis/query.js';
+import type { GaugeKpi } from './kpis/kpi-definition.js';
+import type { GaugeParts, PartialRow } from './kpis/query.js';
 import type { Silence } from './notifications/silences.js';
 
 /** One input of the engine, as written to the recovery log before its effects. */
@@ -117,6 +118,12 @@ export interface KpiReader {
    * and, depending on `grouping`, across time ('tags') or across tags ('bucket').
    */
   partialRows(family: string, from: number, to: number, grouping: PartialGrouping): Promise<PartialRow[]>;
+  /**
+   * A gauge over [from, to) grouped by `groupBy`, from rollups and per-series aggregates
+   * (kpis/gauge-rollups.ts) where the store has them: a store that pulls every minute's
+   * partial over the network (InfluxDB) implements it; the others answer from partialRows.
+   */
+  gaugeParts?(def: GaugeKpi, from: number, to: number, groupBy: readonly string[]): Promise<GaugeParts>;
 }
 
 export interface AlertFilter {

@@ -14,8 +14,10 @@
 import { InfluxDB, Point, setLogger, type QueryApi, type WriteApi } from '@influxdata/influxdb-client';
 import type { Logger } from 'pino';
 import { FAMILY_TAGS } from '../kpis/catalogue.js';
-import { mergeFields, type Fields } from '../kpis/partials.js';
-import type { PartialRow } from '../kpis/query.js';
+import { entityGrouping, GAUGE_FAMILIES, ROLLUP_SERIES_FIELD, rollupFor, SERIES_FIELD_PREFIX, splitEntityGroups, type SeriesAggregate, type StoredSeriesAggregate } from '../kpis/gauge-rollups.js';
+import type { GaugeKpi } from '../kpis/kpi-definition.js';
+import { BUCKET_MS, mergeFields, type Fields } from '../kpis/partials.js';
+import { GAUGE_MEAN_SCALE, type GaugeParts, type PartialRow } from '../kpis/query.js';
 import type { KpiSink } from '../pipeline/pipeline.js';
 import type { KpiReader, PartialGrouping } from '../ports.js';
 import type { EmbeddedStore } from '../sqlite/embedded-store.js';
@@ -83,12 +85,7 @@ export class InfluxKpiStore implements KpiSink, KpiReader {
         return;
       }
       const api = this.writeApi();
-      for (const p of batch) {
-        const point = new Point(p.family).timestamp(new Date(p.bucket));
-        for (const [k, v] of Object.entries(p.tags)) point.tag(k, v);
-        for (const [k, v] of Object.entries(p.fields)) point.floatField(k, v);
-        api.writePoint(point);
-      }
+      for (const p of batch) api.writePoint(pointOf(p));
       try {
         await api.close();
       } catch (err) {
@@ -114,12 +111,7 @@ export class InfluxKpiStore implements KpiSink, KpiReader {
         gzipThreshold: 1024,
         defaultTags: { [WRITER_TAG]: writer },
       });
-      for (const p of points.slice(i, i + this.batchSize)) {
-        const point = new Point(p.family).timestamp(new Date(p.bucket));
-        for (const [k, v] of Object.entries(p.tags)) point.tag(k, v);
-        for (const [k, v] of Object.entries(p.fields)) point.floatField(k, v);
-        api.writePoint(point);
-      }
+      for (const p of points.slice(i, i + this.batchSize)) api.writePoint(pointOf(p));
       try {
         await api.close();
       } catch (err) {
@@ -137,16 +129,109 @@ export class InfluxKpiStore implements KpiSink, KpiReader {
     const keep = grouping === 'bucket' ? [] : tags;
     const flux = `${rangeFlux(this.options.bucket, family, from, to)}
   |> keep(columns: [${['_time', '_field', '_value', ...keep].map(fluxString).join(', ')}])`;
+    return this.minuteRows(family, flux, keep);
+  }
+
+  /** Minute rows of a Flux answer of points, merged per (bucket, tags) across writers. */
+  private async minuteRows(family: string, flux: string, keep: readonly string[]): Promise<Array<PartialRow & { fields: Fields }>> {
     const out = new Map<string, PartialRow & { fields: Fields }>();
     for (const r of await this.queryApi.collectRows<Record<string, unknown>>(flux)) {
+      const field = String(r._field);
+      if (field.startsWith(SERIES_FIELD_PREFIX)) continue;
       const bucket = Date.parse(String(r._time));
       const rowTags = tagsOfRow(r, keep);
       const key = `${bucket}|${JSON.stringify(rowTags)}`;
       let row = out.get(key);
       if (row === undefined) out.set(key, (row = { family, bucket, tags: rowTags, fields: {} }));
-      mergeFields(row.fields, { [String(r._field)]: Number(r._value) });
+      mergeFields(row.fields, { [field]: Number(r._value) });
     }
     return [...out.values()].sort((a, b) => a.bucket - b.bucket);
+  }
+
+  /**
+   * A gauge from rollups and per-series aggregates (kpis/gauge-rollups.ts) instead of every
+   * minute of every series: ungrouped and by a rollup tag, the rollup's minutes (merged
+   * across writers here); by the entity tag, count/sum/max/last of the KPI's series field
+   * per series and writer inside InfluxDB, and the minute partials only of an entity that
+   * several series or writers wrote. A rollup that does not account for every minute
+   * partial (data written before rollups, or a write under way) is not used: the minute
+   * partials are read instead, slower but never wrong.
+   */
+  async gaugeParts(def: GaugeKpi, from: number, to: number, groupBy: readonly string[]): Promise<GaugeParts> {
+    const entity = entityGrouping(def, groupBy);
+    const rollup = rollupFor(def, groupBy);
+    if (entity !== undefined) {
+      const [overall, series] = await Promise.all([this.rollupOrMinutes(def, from, to, []), this.entityParts(def, from, to, groupBy, entity)]);
+      return { overall, ...series };
+    }
+    const rows = rollup !== undefined ? await this.rollupOrMinutes(def, from, to, groupBy) : await this.partialRows(def.family, from, to, 'bucket-and-tags');
+    return { overall: rows, summarised: [], rows };
+  }
+
+  private async rollupOrMinutes(def: GaugeKpi, from: number, to: number, groupBy: readonly string[]): Promise<PartialRow[]> {
+    const family = rollupFor(def, groupBy)!;
+    const g = GAUGE_FAMILIES.get(def.family)!;
+    const presence = `${rangeFlux(this.options.bucket, def.family, from, to)}
+  |> filter(fn: (r) => r._field == ${fluxString(g.presenceField)})
+  |> count()
+  |> group()
+  |> sum()`;
+    const flux = `${rangeFlux(this.options.bucket, family, from, to)}
+  |> keep(columns: [${['_time', '_field', '_value', ...groupBy].map(fluxString).join(', ')}])`;
+    const [rows, presenceRows] = await Promise.all([this.minuteRows(def.family, flux, groupBy), this.queryApi.collectRows<Record<string, unknown>>(presence)]);
+    const partials = presenceRows.reduce((n, r) => n + Number(r._value), 0);
+    let accounted = 0;
+    for (const r of rows) accounted += r.fields[ROLLUP_SERIES_FIELD] ?? 0;
+    if (accounted === partials) return rows;
+    this.log.warn({ family, from, to, partials, accounted }, 'gauge rollups do not account for every minute partial; reading the minute partials');
+    return this.partialRows(def.family, from, to, groupBy.length === 0 ? 'bucket' : 'bucket-and-tags');
+  }
+
+  private async entityParts(def: GaugeKpi, from: number, to: number, groupBy: readonly string[], entity: { entityTag: string; field: string; fixedField: string | null }): Promise<Omit<GaugeParts, 'overall'>> {
+    const g = GAUGE_FAMILIES.get(def.family)!;
+    const tags = FAMILY_TAGS.get(def.family) ?? [];
+    const base = rangeFlux(this.options.bucket, def.family, from, to);
+    const field = (name: string) => `${base}\n  |> filter(fn: (r) => r._field == ${fluxString(name)})`;
+    // Aggregates InfluxDB computes per series in its storage engine (pushed down): a
+    // hundred times faster than reading the points. The mean's sum is of integers
+    // (millionths, kpis/query.ts fixedPoint), exact in the order the engine adds them.
+    const flux = `union(tables: [
+  ${field(g.presenceField)} |> count() |> toFloat() |> set(key: "agg", value: "presence"),
+  ${field(entity.field)} |> count() |> toFloat() |> set(key: "agg", value: "samples"),
+  ${field(entity.field)} |> max() |> set(key: "agg", value: "max"),
+  ${field(entity.field)} |> last() |> set(key: "agg", value: "last"),
+  ${field(entity.fixedField ?? entity.field)} |> sum() |> set(key: "agg", value: "sum"),
+])`;
+    const scale = entity.fixedField === null ? GAUGE_MEAN_SCALE : 1;
+    // Per (series, writer): the series' tags and its aggregates.
+    const series = new Map<string, StoredSeriesAggregate & { aggregate: SeriesAggregate }>();
+    for (const r of await this.queryApi.collectRows<Record<string, unknown>>(flux)) {
+      const rowTags = tagsOfRow(r, tags);
+      const writer = String(r[WRITER_TAG]);
+      const key = `${JSON.stringify(rowTags)}|${writer}`;
+      let s = series.get(key);
+      if (s === undefined) series.set(key, (s = { tags: rowTags, writer, aggregate: { samples: 0, fixedSum: 0, max: null, last: null } }));
+      const v = Number(r._value);
+      if (r.agg === 'samples') s.aggregate.samples = v;
+      else if (r.agg === 'max') s.aggregate.max = v;
+      else if (r.agg === 'last') s.aggregate.last = v;
+      // An integer value's millionths are exact multiples: Σ value × 10^6 = Σ fixedPoint(value).
+      else if (r.agg === 'sum') s.aggregate.fixedSum = v * scale;
+    }
+    const { summarised, entities: ids } = splitEntityGroups([...series.values()], groupBy, entity.entityTag);
+    const rows: PartialRow[] = [];
+    for (let i = 0; i < ids.length; i += 100) {
+      const match = ids
+        .slice(i, i + 100)
+        .map((id) => `r[${fluxString(entity.entityTag)}] == ${fluxString(id)}`)
+        .join(' or ');
+      const minutes = `${base}
+  |> filter(fn: (r) => ${match})
+  |> keep(columns: [${['_time', '_field', '_value', ...tags].map(fluxString).join(', ')}])`;
+      rows.push(...(await this.minuteRows(def.family, minutes, tags)));
+    }
+    if (ids.length > 0) this.log.debug({ family: def.family, entities: ids.length }, 'entities written by several series or writers: read per minute');
+    return { summarised, rows };
   }
 
   /** Partials summed over the range per group tags, inside InfluxDB (one table per group). */
@@ -174,6 +259,16 @@ export class InfluxKpiStore implements KpiSink, KpiReader {
   }
 }
 
+/** A partial as a point; a gauge's per-series fields (kpis/gauge-rollups.ts) beside its own. */
+function pointOf(p: { family: string; bucket: number; tags: Readonly<Record<string, string>>; fields: Readonly<Record<string, number>> }): Point {
+  const point = new Point(p.family).timestamp(new Date(p.bucket));
+  for (const [k, v] of Object.entries(p.tags)) point.tag(k, v);
+  for (const [k, v] of Object.entries(p.fields)) point.floatField(k, v);
+  const derived = GAUGE_FAMILIES.get(p.family)?.seriesFields?.(p.fields);
+  if (derived !== undefined) for (const [k, v] of Object.entries(derived)) point.floatField(k, v);
+  return point;
+}
+
 function fluxString(s: string): string {
   return JSON.stringify(s);
 }
@@ -185,14 +280,20 @@ function tagsOfRow(r: Record<string, unknown>, tags: readonly string[]): Record<
 }
 
 /**
- * Points of a family with `_time` in [from, to). The second filter is for InfluxDB 1.8,
- * whose range includes points at `stop` itself: a bucket starting at `to` would count.
+ * Points of a family with `_time` in [from, to). Buckets are whole minutes, so that is the
+ * minutes up to the last bucket before `to`; the range stops 1 ms after it, which gives the
+ * same points whether the stop is exclusive (2.x) or, as in InfluxDB 1.8, inclusive — and,
+ * unlike a filter on `_time`, lets InfluxDB push the aggregates down to its storage engine
+ * (a count over a day of 1,000 points: 10 s with the filter, 0.13 s without).
  */
 function rangeFlux(bucket: string, family: string, from: number, to: number): string {
-  const stop = new Date(to).toISOString();
+  const lastBucket = Math.floor((to - 1) / BUCKET_MS) * BUCKET_MS;
+  let start = Math.ceil(from / BUCKET_MS) * BUCKET_MS;
+  // No whole minute in the range: a millisecond that holds no bucket.
+  if (start > lastBucket) start = lastBucket + 1;
   return `from(bucket: ${fluxString(bucket)})
-  |> range(start: ${new Date(from).toISOString()}, stop: ${stop})
-  |> filter(fn: (r) => r._measurement == ${fluxString(family)} and r._time < ${stop})`;
+  |> range(start: ${new Date(start).toISOString()}, stop: ${new Date(Math.max(start, lastBucket) + 1).toISOString()})
+  |> filter(fn: (r) => r._measurement == ${fluxString(family)})`;
 }
 
 /**

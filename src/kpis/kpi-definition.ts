@@ -52,6 +52,13 @@ export interface GaugeKpi extends KpiBase {
   kind: 'gauge';
   /** Value of one sampled minute from the fields merged over the group; null if undefined. */
   minuteValue: (fields: Readonly<Fields>) => number | null;
+  /**
+   * The stored field whose value in a minute partial of one series is that series' minute
+   * value (null: absent), so that a store can aggregate it per series (kpis/gauge-rollups.ts).
+   */
+  entitySeriesField?: string;
+  /** The stored fixedPoint of that value (kpis/query.ts); none when the value is an integer. */
+  entitySeriesFixedField?: string;
 }
 
 export type KpiDefinition = RatioKpi | PercentileKpi | MeanKpi | GaugeKpi;

@@ -10,6 +10,7 @@ import type { StepContext } from '../engine/step-context.js';
 import type { GaugeKpi } from './kpi-definition.js';
 import { LatestReadings, type ReadingsSnapshot } from './latest-readings.js';
 import { entityGauge } from './entity-gauge.js';
+import { GAUGE_FAMILIES, MinuteRollup } from './gauge-rollups.js';
 
 export const PARKING_FAMILY = 'parking';
 
@@ -26,6 +27,9 @@ export const parkingOccupancyRate: GaugeKpi = {
   family: PARKING_FAMILY,
   groupTags: ['district', 'lot'],
   minuteValue: (f) => (f.capacity === undefined || f.capacity === 0 ? null : (f.occupied ?? 0) / f.capacity),
+  // Written beside a lot's partials for per-series aggregates (GAUGE_FAMILIES' seriesFields).
+  entitySeriesField: 'series_occupancy_rate',
+  entitySeriesFixedField: 'series_occupancy_rate_fixed',
   description: '各停车场最新读数的占用车位之和除以泊位之和，每分钟末采样。',
   descriptionEn: "Sum of occupied spaces over sum of capacity across the lots' latest readings, sampled at the end of each minute.",
 };
@@ -37,6 +41,7 @@ interface LotMeta {
 
 export class ParkingGauge {
   private readonly readings = new LatestReadings<[occupied: number, capacity: number], LotMeta>((a, b) => a.district === b.district && a.name === b.name);
+  private readonly rollup = new MinuteRollup(GAUGE_FAMILIES.get(PARKING_FAMILY)!);
 
   get size(): number {
     return this.readings.entities.size;
@@ -59,7 +64,9 @@ export class ParkingGauge {
         state.fields = fields;
       }
       ctx.partials.addSample(state.series, bucket, fields);
+      this.rollup.add(state.series.tags, fields);
     });
+    this.rollup.flushTo(ctx.partials, bucket);
   }
 
   snapshot(): ReadingsSnapshot<[number, number], LotMeta> {

@@ -6,6 +6,7 @@
  * A 1-minute bucket is in [from, to) when its start is. Gauges are values per sampled
  * minute (merged over the group first); over a range they answer last, max and mean.
  */
+import { summaryOfAggregate, type SeriesAggregate } from './gauge-rollups.js';
 import { percentileFromFields } from './histogram.js';
 import type { GaugeKpi, KpiDefinition } from './kpi-definition.js';
 import { BUCKET_MS, escapeTagText, isMaxField, mergeFields, type Fields } from './partials.js';
@@ -85,22 +86,39 @@ export interface GaugeSummary {
   samples: number;
 }
 
+/**
+ * A gauge's mean adds its minute values in millionths (`fixedPoint`): integers, whose sum is
+ * exact in any order while it stays below 2^53 (values up to 10^4 over 900,000 minutes), so
+ * a store may add them in whatever order it reads them — InfluxDB's per-series `sum()` does
+ * not add in time order — and answer the same mean, bit for bit.
+ */
+export const GAUGE_MEAN_SCALE = 1_000_000;
+
+export function fixedPoint(v: number): number {
+  return Math.round(v * GAUGE_MEAN_SCALE);
+}
+
+/** The mean of `samples` minute values whose fixedPoint values add up to `fixedSum`. */
+export function gaugeMean(fixedSum: number, samples: number): number | null {
+  return samples === 0 ? null : fixedSum / GAUGE_MEAN_SCALE / samples;
+}
+
 /** last / max / mean over the sampled minutes of one group, in bucket order. */
 export function summariseGauge(def: GaugeKpi, minutes: ReadonlyMap<number, Fields>): GaugeSummary {
   const buckets = [...minutes.keys()].sort((a, b) => a - b);
   let last: number | null = null;
   let max: number | null = null;
-  let sum = 0;
+  let fixedSum = 0;
   let samples = 0;
   for (const b of buckets) {
     const v = def.minuteValue(minutes.get(b)!);
     if (v === null) continue;
     last = v;
     if (max === null || v > max) max = v;
-    sum += v;
+    fixedSum += fixedPoint(v);
     samples++;
   }
-  return { value: last, last, max, mean: samples === 0 ? null : sum / samples, samples };
+  return { value: last, last, max, mean: gaugeMean(fixedSum, samples), samples };
 }
 
 function groupKeyOf(tags: Readonly<Record<string, string>>, groupBy: readonly string[]): [string, Record<string, string>] {
@@ -159,6 +177,27 @@ export function evaluateKpi(def: KpiDefinition, rows: readonly PartialRow[], fro
     meetsTarget: meetsTarget(def, overall.value),
     groups: [...groups.values()].map((g) => ({ key: g.key, ...summarise(def, g.fields) })).sort(byKey),
   };
+}
+
+/**
+ * What a store that aggregates per series gives for a gauge grouped by its entity tag
+ * (kpis/gauge-rollups.ts): the minutes merged over everything (for the ungrouped figure),
+ * aggregates of the groups that one series of one writer wrote, and the minute rows of
+ * the other groups.
+ */
+export interface GaugeParts {
+  overall: readonly PartialRow[];
+  summarised: ReadonlyArray<{ tags: Readonly<Record<string, string>>; aggregate: SeriesAggregate }>;
+  rows: readonly PartialRow[];
+}
+
+/** The same answer as evaluateKpi over every minute row, from a store's GaugeParts. */
+export function evaluateGaugeParts(def: GaugeKpi, parts: GaugeParts, from: number, to: number, groupBy: readonly string[]): KpiResult {
+  const overall = evaluateKpi(def, parts.overall, from, to, []);
+  const grouped = evaluateKpi(def, parts.rows, from, to, groupBy);
+  const groups: GroupValue[] = [...grouped.groups];
+  for (const s of parts.summarised) groups.push({ key: groupKeyOf(s.tags, groupBy)[1], ...summaryOfAggregate(s.aggregate) });
+  return { ...overall, groups: groups.sort(byKey) };
 }
 
 function mergeInto(m: Map<number, Fields>, bucket: number, fields: Readonly<Fields>): void {

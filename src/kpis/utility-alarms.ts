@@ -11,6 +11,7 @@ import type { GaugeKpi } from './kpi-definition.js';
 import { LatestReadings, type ReadingsSnapshot } from './latest-readings.js';
 import { utilityAlarmEntity } from '../alerts/utility-alarm.js';
 import { UNKNOWN } from './partials.js';
+import { GAUGE_FAMILIES, MinuteRollup } from './gauge-rollups.js';
 
 export const UTILITY_ALARMS_FAMILY = 'utility_alarms';
 
@@ -43,6 +44,7 @@ interface Group {
 
 export class UtilityAlarmsGauge {
   private readonly alarms = new LatestReadings<boolean, AlarmMeta>((a, b) => a.network === b.network && a.district === b.district);
+  private readonly rollup = new MinuteRollup(GAUGE_FAMILIES.get(UTILITY_ALARMS_FAMILY)!);
 
   onAlarm(e: EventOf<'huitian.utility.alarm'>): void {
     const d = e.data;
@@ -71,7 +73,12 @@ export class UtilityAlarmsGauge {
       if (entity.current!.value) group.active++;
     });
     const bucket = boundary - 60_000;
-    for (const group of groups) ctx.partials.add(UTILITY_ALARMS_FAMILY, bucket, group.tags, { active: group.active });
+    for (const group of groups) {
+      const fields = { active: group.active };
+      ctx.partials.add(UTILITY_ALARMS_FAMILY, bucket, group.tags, fields);
+      this.rollup.add(group.tags, fields);
+    }
+    this.rollup.flushTo(ctx.partials, bucket);
   }
 
   snapshot(): ReadingsSnapshot<boolean, AlarmMeta> {

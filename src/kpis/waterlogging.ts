@@ -14,6 +14,7 @@ import type { StepContext } from '../engine/step-context.js';
 import type { GaugeKpi } from './kpi-definition.js';
 import { LatestReadings, type ReadingsSnapshot } from './latest-readings.js';
 import { entityGauge } from './entity-gauge.js';
+import { GAUGE_FAMILIES, MinuteRollup } from './gauge-rollups.js';
 
 export const WATERLOGGING_FAMILY = 'waterlogging';
 
@@ -30,6 +31,8 @@ export const waterloggingPointsOverThreshold: GaugeKpi = {
   family: WATERLOGGING_FAMILY,
   groupTags: ['district', 'point'],
   minuteValue: (f) => (f.points === undefined ? null : (f.over_threshold ?? 0)),
+  // A point's every sample carries points = 1 and over_threshold.
+  entitySeriesField: 'over_threshold',
   description: '每分钟末最新读数不低于黄色预警阈值（默认 15 厘米）的积水监测点数量。',
   descriptionEn: 'Points whose latest depth at the end of each minute is at or above the yellow threshold (15 cm by default).',
 };
@@ -48,6 +51,8 @@ export const waterloggingMaxDepth: GaugeKpi = {
   family: WATERLOGGING_FAMILY,
   groupTags: ['district', 'point'],
   minuteValue: (f) => (f.max_depth_cm === undefined ? null : f.max_depth_cm),
+  entitySeriesField: 'max_depth_cm',
+  entitySeriesFixedField: 'series_max_depth_cm_fixed',
   description: '每分钟内各监测点出现过的最大积水深度（含上一读数延续的深度）。',
   descriptionEn: 'Deepest water seen at any point during each minute, including depth carried in from the previous reading.',
 };
@@ -59,6 +64,7 @@ interface PointMeta {
 
 export class WaterloggingGauge {
   private readonly readings = new LatestReadings<number, PointMeta>((a, b) => a.district === b.district && a.name === b.name);
+  private readonly rollup = new MinuteRollup(GAUGE_FAMILIES.get(WATERLOGGING_FAMILY)!);
 
   get size(): number {
     return this.readings.entities.size;
@@ -90,7 +96,9 @@ export class WaterloggingGauge {
         state.fields = fields;
       }
       ctx.partials.addSample(state.series, bucket, fields);
+      this.rollup.add(state.series.tags, fields);
     });
+    this.rollup.flushTo(ctx.partials, bucket);
   }
 
   snapshot(): ReadingsSnapshot<number, PointMeta> {

@@ -1,7 +1,9 @@
 /**
  * The benchmark's InfluxDB step (benchmarks/influx-query.ts, `influx_query_ms_max`) on a small
  * stream: every KPI of the catalogue over 24 h and over 7 d, without groupBy and grouped by each
- * of its group tags, answered from InfluxDB exactly as the embedded store answers it.
+ * of its group tags, answered from InfluxDB exactly as the embedded store answers it — by one
+ * writer, and by three that split the stream (gauges from rollups and per-series aggregates
+ * merged across writers; entities two writers wrote read per minute).
  */
 import { describe, expect, inject, it } from 'vitest';
 import { measureInfluxQueries } from '../../benchmarks/influx-query.js';
@@ -29,4 +31,19 @@ describe.skipIf(!services.available)('KPI queries on InfluxDB (the benchmark ste
       rmSync(cacheDir, { recursive: true, force: true });
     }
   }, 180_000);
+
+  it('answers the same with three writers (cluster task names), entities split among them and some written by two', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'huitian-influx-queries-'));
+    try {
+      // Two hours: a sparse stream (fire and alert partials in few minutes, quiet districts).
+      const stream = ensureStream({ scenario: 'mixed', start: '2026-07-21T06:00:00+08:00', duration: '2h', seed: 11, rateScale: 1, faults: 0.01 }, cacheDir);
+      const batches = loadBatches(stream.path, 1000, 3000);
+      const r = await measureInfluxQueries(batches, services.influx, () => undefined, `bench_${uniqueSuffix()}`, 3);
+      expect(r).not.toBeNull();
+      expect(r!.mismatches).toEqual([]);
+      expect(r!.queries.length).toBe(KPI_CATALOGUE.reduce((n, k) => n + 2 * (1 + k.groupTags.length), 0));
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });

@@ -94,11 +94,11 @@ describe('evaluateKpi: gauges', () => {
     fields: { occupied, capacity },
   });
 
-  it('merges each minute over the group first, then answers last, max and mean over minutes', () => {
+  it('merges each minute over the group first, then answers last, max and mean over minutes (the mean adds millionths)', () => {
     const rows = [lot(0, 'L1', 'A', 50, 100), lot(0, 'L2', 'B', 100, 100), lot(1, 'L1', 'A', 90, 100), lot(1, 'L2', 'B', 70, 100), lot(2, 'L1', 'A', 10, 100)];
-    expect(evaluateKpi(parkingOccupancyRate, rows, T, T + 3 * M)).toMatchObject({ value: 0.1, last: 0.1, max: 0.8, mean: (0.75 + 0.8 + 0.1) / 3, samples: 3 });
+    expect(evaluateKpi(parkingOccupancyRate, rows, T, T + 3 * M)).toMatchObject({ value: 0.1, last: 0.1, max: 0.8, mean: (750_000 + 800_000 + 100_000) / 1e6 / 3, samples: 3 });
     expect(evaluateKpi(parkingOccupancyRate, rows, T, T + 3 * M, ['district']).groups).toEqual([
-      { key: { district: 'A' }, value: 0.1, last: 0.1, max: 0.9, mean: (0.5 + 0.9 + 0.1) / 3, samples: 3 },
+      { key: { district: 'A' }, value: 0.1, last: 0.1, max: 0.9, mean: (500_000 + 900_000 + 100_000) / 1e6 / 3, samples: 3 },
       { key: { district: 'B' }, value: 0.7, last: 0.7, max: 1, mean: 0.85, samples: 2 },
     ]);
   });

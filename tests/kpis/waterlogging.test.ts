@@ -33,7 +33,10 @@ describe('waterlogging gauges', () => {
     const run = new EngineRun();
     run.stream([depth(10, 'P1', 20)]);
     expect(run.watermarkTo(59.999).partials).toEqual([]);
-    expect(run.watermarkTo(60).partials.map((p) => [p.bucket - ms(0), p.fields.depth_cm])).toEqual([[0, 20]]);
+    // The minute's own partial; its rollups (waterlogging_all, _by_district) beside it.
+    const partials = run.watermarkTo(60).partials;
+    expect(partials.filter((p) => p.family === 'waterlogging').map((p) => [p.bucket - ms(0), p.fields.depth_cm])).toEqual([[0, 20]]);
+    expect(partials.map((p) => p.family).sort()).toEqual(['waterlogging', 'waterlogging_all', 'waterlogging_by_district']);
   });
 
   it('keeps the peak inside a minute, and carries the latest depth into quiet minutes', () => {

@@ -7,7 +7,8 @@ import { HuitianError } from '../../errors.js';
 import { KPI_CATALOGUE, kpiByName } from '../../kpis/catalogue.js';
 import { withConfiguredTarget, type KpiDefinition } from '../../kpis/kpi-definition.js';
 import { BUCKET_MS } from '../../kpis/partials.js';
-import { evaluateKpi, kpiSeries, type PartialRow } from '../../kpis/query.js';
+import { evaluateGaugeParts, evaluateKpi, kpiSeries, type GaugeParts, type PartialRow } from '../../kpis/query.js';
+import type { GaugeKpi } from '../../kpis/kpi-definition.js';
 import type { KpiReader } from '../../ports.js';
 import { formatInZone } from '../../time/time-zone.js';
 import type { AppDeps } from '../app-deps.js';
@@ -101,6 +102,18 @@ export async function readPartials(deps: AppDeps, request: FastifyRequest, ...ar
   }
 }
 
+/** A gauge's parts from a store that aggregates per series (InfluxDB), or undefined for the others. */
+async function readGaugeParts(deps: AppDeps, request: FastifyRequest, def: GaugeKpi, from: number, to: number, groupBy: readonly string[]): Promise<GaugeParts | undefined> {
+  const kpis = deps.kpis;
+  if (kpis.gaugeParts === undefined) return undefined;
+  try {
+    return await kpis.gaugeParts(def, from, to, groupBy);
+  } catch (err) {
+    request.log.warn({ err, family: def.family }, 'KPI store query failed');
+    throw new HuitianError('STORE_UNAVAILABLE', { details: `the KPI store did not answer: ${(err as Error).message}` }, { cause: err });
+  }
+}
+
 export function registerKpiRoutes(app: FastifyInstance, deps: AppDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -139,9 +152,14 @@ export function registerKpiRoutes(app: FastifyInstance, deps: AppDeps): void {
           throw new HuitianError('VALIDATION_FAILED', { details: `groupBy: ${def.name} can be grouped by ${def.groupTags.join(', ')}, not ${g}` });
         }
       }
-      const grouping = def.kind === 'gauge' ? (groupBy.length > 0 ? 'bucket-and-tags' : 'bucket') : 'tags';
-      const rows = await readPartials(deps, request, def.family, from, to, grouping);
-      const result = evaluateKpi(def, rows, from, to, groupBy);
+      const parts = def.kind === 'gauge' ? await readGaugeParts(deps, request, def, from, to, groupBy) : undefined;
+      let result;
+      if (parts !== undefined) {
+        result = evaluateGaugeParts(def as GaugeKpi, parts, from, to, groupBy);
+      } else {
+        const grouping = def.kind === 'gauge' ? (groupBy.length > 0 ? 'bucket-and-tags' : 'bucket') : 'tags';
+        result = evaluateKpi(def, await readPartials(deps, request, def.family, from, to, grouping), from, to, groupBy);
+      }
       const zone = deps.config.timeZone;
       return { ...result, from: formatInZone(from, zone), to: formatInZone(to, zone) };
     },
@@ -180,7 +198,8 @@ export function registerKpiRoutes(app: FastifyInstance, deps: AppDeps): void {
       if (def.kind === 'gauge' && ((to - from) / stepMs) * (windowMs / BUCKET_MS) > MAX_GAUGE_SERIES_MINUTES) {
         throw new HuitianError('VALIDATION_FAILED', { details: 'a gauge series visits every minute of every window: use a larger step, a smaller window or a shorter range' });
       }
-      const rows = await readPartials(deps, request, def.family, from + stepMs - windowMs, to, 'bucket');
+      const parts = def.kind === 'gauge' ? await readGaugeParts(deps, request, def, from + stepMs - windowMs, to, []) : undefined;
+      const rows = parts !== undefined ? parts.overall : await readPartials(deps, request, def.family, from + stepMs - windowMs, to, 'bucket');
       const zone = deps.config.timeZone;
       const points = kpiSeries(def, rows, from, to, stepMs, windowMs).map((p) => ({ ...p, at: formatInZone(p.at, zone), from: formatInZone(p.from, zone) }));
       return {
