@@ -15,9 +15,13 @@
  */
 import { STALE_ENTITY_MS } from './step-context.js';
 import { KPI_CATALOGUE } from '../kpis/catalogue.js';
+import { GAUGE_FAMILIES, rollupFamilies } from '../kpis/gauge-rollups.js';
 import { mergeField, PartialBuffer, seriesOf, type Fields, type PartialDelta, type Series, type Tags } from '../kpis/partials.js';
 
-/** Families whose every KPI is a gauge: a key is written once, when its minute is sampled. */
+/**
+ * Families whose every KPI is a gauge, and their rollups (kpis/gauge-rollups.ts): a key is
+ * written once, when its minute is sampled.
+ */
 export const FINAL_FAMILIES: ReadonlySet<string> = (() => {
   const kinds = new Map<string, Set<string>>();
   for (const k of KPI_CATALOGUE) {
@@ -25,7 +29,9 @@ export const FINAL_FAMILIES: ReadonlySet<string> = (() => {
     set.add(k.kind);
     kinds.set(k.family, set);
   }
-  return new Set([...kinds].filter(([, set]) => set.size === 1 && set.has('gauge')).map(([family]) => family));
+  const gauges = [...kinds].filter(([, set]) => set.size === 1 && set.has('gauge')).map(([family]) => family);
+  const rollups = gauges.flatMap((f) => (GAUGE_FAMILIES.has(f) ? rollupFamilies(GAUGE_FAMILIES.get(f)!).map((r) => r.family) : []));
+  return new Set([...gauges, ...rollups]);
 })();
 
 /**

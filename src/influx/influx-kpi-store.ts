@@ -171,17 +171,24 @@ export class InfluxKpiStore implements KpiSink, KpiReader {
   private async rollupOrMinutes(def: GaugeKpi, from: number, to: number, groupBy: readonly string[]): Promise<PartialRow[]> {
     const family = rollupFor(def, groupBy)!;
     const g = GAUGE_FAMILIES.get(def.family)!;
+    // Three queries in parallel: the KPI's fields of the rollup's minutes, and two pushed-down
+    // sums that prove the rollup complete (its rollup_series against the minute partials).
     const presence = `${rangeFlux(this.options.bucket, def.family, from, to)}
   |> filter(fn: (r) => r._field == ${fluxString(g.presenceField)})
   |> count()
   |> group()
   |> sum()`;
-    const flux = `${rangeFlux(this.options.bucket, family, from, to)}
+    const rollupRange = rangeFlux(this.options.bucket, family, from, to);
+    const series = `${rollupRange}
+  |> filter(fn: (r) => r._field == ${fluxString(ROLLUP_SERIES_FIELD)})
+  |> sum()
+  |> group()
+  |> sum()`;
+    const flux = `${rollupRange}
+  |> filter(fn: (r) => ${def.minuteFields.map((f) => `r._field == ${fluxString(f)}`).join(' or ')})
   |> keep(columns: [${['_time', '_field', '_value', ...groupBy].map(fluxString).join(', ')}])`;
-    const [rows, presenceRows] = await Promise.all([this.minuteRows(def.family, flux, groupBy), this.queryApi.collectRows<Record<string, unknown>>(presence)]);
-    const partials = presenceRows.reduce((n, r) => n + Number(r._value), 0);
-    let accounted = 0;
-    for (const r of rows) accounted += r.fields[ROLLUP_SERIES_FIELD] ?? 0;
+    const total = async (q: string) => (await this.queryApi.collectRows<Record<string, unknown>>(q)).reduce((n, r) => n + Number(r._value), 0);
+    const [rows, partials, accounted] = await Promise.all([this.minuteRows(def.family, flux, groupBy), total(presence), total(series)]);
     if (accounted === partials) return rows;
     this.log.warn({ family, from, to, partials, accounted }, 'gauge rollups do not account for every minute partial; reading the minute partials');
     return this.partialRows(def.family, from, to, groupBy.length === 0 ? 'bucket' : 'bucket-and-tags');
@@ -192,31 +199,50 @@ export class InfluxKpiStore implements KpiSink, KpiReader {
     const tags = FAMILY_TAGS.get(def.family) ?? [];
     const base = rangeFlux(this.options.bucket, def.family, from, to);
     const field = (name: string) => `${base}\n  |> filter(fn: (r) => r._field == ${fluxString(name)})`;
-    // Aggregates InfluxDB computes per series in its storage engine (pushed down): a
-    // hundred times faster than reading the points. The mean's sum is of integers
-    // (millionths, kpis/query.ts fixedPoint), exact in the order the engine adds them.
-    const flux = `union(tables: [
-  ${field(g.presenceField)} |> count() |> toFloat() |> set(key: "agg", value: "presence"),
-  ${field(entity.field)} |> count() |> toFloat() |> set(key: "agg", value: "samples"),
-  ${field(entity.field)} |> max() |> set(key: "agg", value: "max"),
-  ${field(entity.field)} |> last() |> set(key: "agg", value: "last"),
-  ${field(entity.fixedField ?? entity.field)} |> sum() |> set(key: "agg", value: "sum"),
-])`;
+    // Aggregates InfluxDB computes per series in its storage engine (pushed down, one query
+    // each, in parallel): a hundred times faster than reading the points. The mean's sum
+    // is of integers (millionths, kpis/query.ts fixedPoint), exact in the order the engine
+    // adds them. A derived field (series_*) is counted against the minute partials, and a
+    // fixed-point field against its value, to find points written before they existed.
+    const derived = entity.field.startsWith(SERIES_FIELD_PREFIX);
+    const aggregates: Array<[agg: string, flux: string]> = [
+      ['samples', `${field(entity.field)} |> count()`],
+      ['max', `${field(entity.field)} |> max()`],
+      ['last', `${field(entity.field)} |> last()`],
+      ['sum', `${field(entity.fixedField ?? entity.field)} |> sum()`],
+    ];
+    if (derived) aggregates.push(['presence', `${field(g.presenceField)} |> count()`]);
+    if (entity.fixedField !== null) aggregates.push(['fixedCount', `${field(entity.fixedField)} |> count()`]);
+    const slim = `|> keep(columns: [${['_value', ...tags, WRITER_TAG].map(fluxString).join(', ')}])`;
+    const answers = await Promise.all(aggregates.map(([, q]) => this.queryApi.collectRows<Record<string, unknown>>(`${q}\n  ${slim}`)));
     const scale = entity.fixedField === null ? GAUGE_MEAN_SCALE : 1;
     // Per (series, writer): the series' tags and its aggregates.
     const series = new Map<string, StoredSeriesAggregate & { aggregate: SeriesAggregate }>();
-    for (const r of await this.queryApi.collectRows<Record<string, unknown>>(flux)) {
-      const rowTags = tagsOfRow(r, tags);
-      const writer = String(r[WRITER_TAG]);
-      const key = `${JSON.stringify(rowTags)}|${writer}`;
-      let s = series.get(key);
-      if (s === undefined) series.set(key, (s = { tags: rowTags, writer, aggregate: { samples: 0, fixedSum: 0, max: null, last: null } }));
-      const v = Number(r._value);
-      if (r.agg === 'samples') s.aggregate.samples = v;
-      else if (r.agg === 'max') s.aggregate.max = v;
-      else if (r.agg === 'last') s.aggregate.last = v;
-      // An integer value's millionths are exact multiples: Σ value × 10^6 = Σ fixedPoint(value).
-      else if (r.agg === 'sum') s.aggregate.fixedSum = v * scale;
+    const counts = new Map<string, { presence: number; fixed: number }>();
+    for (let i = 0; i < aggregates.length; i++) {
+      const agg = aggregates[i]![0];
+      for (const r of answers[i]!) {
+        const rowTags = tagsOfRow(r, tags);
+        const writer = String(r[WRITER_TAG]);
+        const key = `${JSON.stringify(rowTags)}|${writer}`;
+        let s = series.get(key);
+        if (s === undefined) series.set(key, (s = { tags: rowTags, writer, aggregate: { samples: 0, fixedSum: 0, max: null, last: null } }));
+        let c = counts.get(key);
+        if (c === undefined) counts.set(key, (c = { presence: 0, fixed: 0 }));
+        const v = Number(r._value);
+        if (agg === 'presence') c.presence = v;
+        else if (agg === 'fixedCount') c.fixed = v;
+        else if (agg === 'samples') s.aggregate.samples = v;
+        else if (agg === 'max') s.aggregate.max = v;
+        else if (agg === 'last') s.aggregate.last = v;
+        // An integer value's millionths are exact multiples: Σ value × 10^6 = Σ fixedPoint(value).
+        else s.aggregate.fixedSum = v * scale;
+      }
+    }
+    // Points written before the series_* fields lack them: such a series is read per minute.
+    for (const [key, s] of series) {
+      const c = counts.get(key)!;
+      s.complete = (entity.fixedField === null || c.fixed === s.aggregate.samples) && (!derived || c.presence === s.aggregate.samples);
     }
     const { summarised, entities: ids } = splitEntityGroups([...series.values()], groupBy, entity.entityTag);
     const rows: PartialRow[] = [];

@@ -172,6 +172,11 @@ export interface StoredSeriesAggregate {
   tags: Readonly<Record<string, string>>;
   writer: string;
   aggregate: SeriesAggregate;
+  /**
+   * false when the store lacks a `series_*` field for some of the series' minutes (points
+   * written before those fields existed): its entity is then read per minute.
+   */
+  complete?: boolean;
 }
 
 /**
@@ -190,7 +195,7 @@ export function splitEntityGroups(
   const keyOf = (s: StoredSeriesAggregate) => JSON.stringify(groupBy.map((t) => s.tags[t] ?? UNKNOWN));
   for (const s of series) perGroup.set(keyOf(s), (perGroup.get(keyOf(s)) ?? 0) + 1);
   const merged = new Set<string>();
-  for (const s of series) if (perGroup.get(keyOf(s))! > 1) merged.add(s.tags[entityTag] ?? UNKNOWN);
+  for (const s of series) if (perGroup.get(keyOf(s))! > 1 || s.complete === false) merged.add(s.tags[entityTag] ?? UNKNOWN);
   const summarised = series.filter((s) => !merged.has(s.tags[entityTag] ?? UNKNOWN)).map((s) => ({ tags: s.tags, aggregate: s.aggregate }));
   return { summarised, entities: [...merged].sort() };
 }

@@ -52,6 +52,8 @@ export interface GaugeKpi extends KpiBase {
   kind: 'gauge';
   /** Value of one sampled minute from the fields merged over the group; null if undefined. */
   minuteValue: (fields: Readonly<Fields>) => number | null;
+  /** The fields minuteValue reads: all a store needs to fetch per minute. */
+  minuteFields: readonly string[];
   /**
    * The stored field whose value in a minute partial of one series is that series' minute
    * value (null: absent), so that a store can aggregate it per series (kpis/gauge-rollups.ts).

@@ -27,6 +27,7 @@ export const parkingOccupancyRate: GaugeKpi = {
   family: PARKING_FAMILY,
   groupTags: ['district', 'lot'],
   minuteValue: (f) => (f.capacity === undefined || f.capacity === 0 ? null : (f.occupied ?? 0) / f.capacity),
+  minuteFields: ['occupied', 'capacity'],
   // Written beside a lot's partials for per-series aggregates (GAUGE_FAMILIES' seriesFields).
   entitySeriesField: 'series_occupancy_rate',
   entitySeriesFixedField: 'series_occupancy_rate_fixed',

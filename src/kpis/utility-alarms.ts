@@ -28,6 +28,7 @@ export const utilityActiveAlarms: GaugeKpi = {
   family: UTILITY_ALARMS_FAMILY,
   groupTags: ['network', 'district'],
   minuteValue: (f) => (f.active === undefined ? null : f.active),
+  minuteFields: ['active'],
   description: '每分钟末已上报且未解除的管线报警数量（按管线与报警码区分）。',
   descriptionEn: 'Alarms raised and not cleared at the end of each minute, one per (line, alarm code).',
 };

@@ -31,6 +31,7 @@ export const waterloggingPointsOverThreshold: GaugeKpi = {
   family: WATERLOGGING_FAMILY,
   groupTags: ['district', 'point'],
   minuteValue: (f) => (f.points === undefined ? null : (f.over_threshold ?? 0)),
+  minuteFields: ['points', 'over_threshold'],
   // A point's every sample carries points = 1 and over_threshold.
   entitySeriesField: 'over_threshold',
   description: '每分钟末最新读数不低于黄色预警阈值（默认 15 厘米）的积水监测点数量。',
@@ -51,6 +52,7 @@ export const waterloggingMaxDepth: GaugeKpi = {
   family: WATERLOGGING_FAMILY,
   groupTags: ['district', 'point'],
   minuteValue: (f) => (f.max_depth_cm === undefined ? null : f.max_depth_cm),
+  minuteFields: ['max_depth_cm'],
   entitySeriesField: 'max_depth_cm',
   entitySeriesFixedField: 'series_max_depth_cm_fixed',
   description: '每分钟内各监测点出现过的最大积水深度（含上一读数延续的深度）。',

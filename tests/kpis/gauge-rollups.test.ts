@@ -131,6 +131,8 @@ describe('gauge rollups', () => {
           const stored = { ...s.fields, ...g.seriesFields?.(s.fields) };
           const v = def.minuteValue(s.fields);
           expect(v === null ? undefined : v).toBe(stored[def.entitySeriesField!]);
+          // minuteFields are all it reads.
+          expect(def.minuteValue(Object.fromEntries(def.minuteFields.filter((f) => s.fields[f] !== undefined).map((f) => [f, s.fields[f]!])))).toBe(v);
           if (v !== null) {
             if (def.entitySeriesFixedField === undefined) expect(Number.isInteger(v)).toBe(true);
             else expect(stored[def.entitySeriesFixedField]).toBe(fixedPoint(v));
@@ -219,5 +221,19 @@ describe('gauge rollups', () => {
     );
     expect(split.entities).toEqual(['P1']);
     expect(split.summarised.map((s) => s.tags.point)).toEqual(['P2']);
+  });
+
+  it('a series whose series_* fields do not cover its minutes (written before them) is read per minute', () => {
+    const agg: SeriesAggregate = { samples: 1, fixedSum: 1e6, max: 1, last: 1 };
+    const split = splitEntityGroups(
+      [
+        { tags: { lot: 'L1' }, writer: 'w1', aggregate: agg, complete: false },
+        { tags: { lot: 'L2' }, writer: 'w1', aggregate: agg, complete: true },
+      ],
+      ['lot'],
+      'lot',
+    );
+    expect(split.entities).toEqual(['L1']);
+    expect(split.summarised.map((s) => s.tags.lot)).toEqual(['L2']);
   });
 });

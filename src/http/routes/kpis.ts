@@ -69,7 +69,15 @@ export function parseWindow(text: string): number | undefined {
 }
 
 function catalogueEntryOf(def: KpiDefinition, deps: AppDeps) {
-  const { minuteValue: _ignored, targetOf: _resolved, ...rest } = withConfiguredTarget(def, deps.config.rules) as KpiDefinition & { minuteValue?: unknown };
+  // What the stores need to read a gauge (kpis/gauge-rollups.ts) is no part of the catalogue.
+  const {
+    minuteValue: _ignored,
+    targetOf: _resolved,
+    minuteFields: _fields,
+    entitySeriesField: _series,
+    entitySeriesFixedField: _fixed,
+    ...rest
+  } = withConfiguredTarget(def, deps.config.rules) as KpiDefinition & { minuteValue?: unknown; minuteFields?: unknown; entitySeriesField?: unknown; entitySeriesFixedField?: unknown };
   const entry: Record<string, unknown> = { ...rest };
   if (def.family === 'fire_response') entry.clockStart = deps.config.fireClockStart;
   if (def.kind === 'gauge') entry.aggregates = ['last', 'max', 'mean'];
