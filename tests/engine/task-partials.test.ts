@@ -41,11 +41,24 @@ describe('TaskPartials', () => {
   });
 
   it('keeps no gauge key: a sampled minute is final when written', () => {
-    expect([...FINAL_FAMILIES].sort()).toEqual(['parking', 'utility_alarms', 'waterlogging']);
+    // The gauges and their per-minute rollups (kpis/gauge-rollups.ts), written in the same step.
+    expect([...FINAL_FAMILIES].sort()).toEqual([
+      'parking',
+      'parking_all',
+      'parking_by_district',
+      'utility_alarms',
+      'utility_alarms_all',
+      'utility_alarms_by_district',
+      'utility_alarms_by_network',
+      'waterlogging',
+      'waterlogging_all',
+      'waterlogging_by_district',
+    ]);
     const t = new TaskPartials();
     const series = seriesOf('waterlogging', { district: '回龙观街道', pointId: 'HLG-001' });
     t.addSample(series, T0, { depth_sum: 18.5, depth_count: 1 });
-    expect(t.drain().map((p) => p.fields)).toEqual([{ depth_sum: 18.5, depth_count: 1 }]);
+    t.add('waterlogging_by_district', T0, { district: '回龙观街道' }, { points: 1, rollup_series: 1 });
+    expect(t.drain().map((p) => p.fields)).toEqual([{ depth_sum: 18.5, depth_count: 1 }, { points: 1, rollup_series: 1 }]);
     expect(t.tableSize).toBe(0);
     expect(t.snapshot().entries).toEqual([]);
   });
