@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { KPI_CATALOGUE } from '../src/kpis/catalogue.js';
+import { GAUGE_FAMILIES, rollupFamilies } from '../src/kpis/gauge-rollups.js';
 import { withConfiguredTarget } from '../src/kpis/kpi-definition.js';
 import { mergeFields, tagKeyOf, type Fields } from '../src/kpis/partials.js';
 import { evaluateKpi, type PartialRow } from '../src/kpis/query.js';
@@ -42,7 +43,14 @@ export const BENCH_INFLUX_DB = 'huitian_bench';
  * reference is every service's embedded partials merged per (bucket, tags), as a store
  * merges writers.
  */
-export async function measureInfluxQueries(batches: readonly Batch[], url: string, say: (s: string) => void, db = BENCH_INFLUX_DB, writers = 1): Promise<InfluxQueryResult | null> {
+export async function measureInfluxQueries(
+  batches: readonly Batch[],
+  url: string,
+  say: (s: string) => void,
+  db = BENCH_INFLUX_DB,
+  writers = 1,
+  options: { dropRollupsBefore?: 'half' } = {},
+): Promise<InfluxQueryResult | null> {
   if (url === '') return null;
   const bucket = `${db}/autogen`;
   // A fresh database, so earlier runs' points are not read.
@@ -87,6 +95,19 @@ export async function measureInfluxQueries(batches: readonly Batch[], url: strin
     say(`influx: stream written in ${writeSeconds.toFixed(0)} s by ${writers} writer(s) (outbox left: ${points})`);
 
     const to = Math.ceil(Math.max(...services.map((s) => s.pipeline.engine.watermark)) / 3_600_000) * 3_600_000;
+    if (options.dropRollupsBefore === 'half') {
+      // Data as written before the rollups existed, for the first half of the stream: the
+      // reader must see that the rollups do not account for every minute and read minutes.
+      const first = Math.min(...services.flatMap((s) => [...GAUGE_FAMILIES.keys()].flatMap((f) => s.store.partialRowsSync(f, 0, to, 'bucket').map((r) => r.bucket))));
+      const half = new Date(first + (to - first) / 2).toISOString();
+      for (const g of GAUGE_FAMILIES.values()) {
+        for (const { family } of rollupFamilies(g)) {
+          const q = `DELETE FROM "${family}" WHERE time < '${half}'`;
+          const res = await fetch(new URL(`/query?db=${encodeURIComponent(db)}&q=${encodeURIComponent(q)}`, url), { method: 'POST' });
+          if (!res.ok) throw new Error(`InfluxDB ${q}: ${res.status} ${await res.text()}`);
+        }
+      }
+    }
     const queries: InfluxQueryResult['queries'] = [];
     const mismatches: string[] = [];
     for (const def of KPI_CATALOGUE) {

@@ -43,6 +43,8 @@ export class InfluxKpiStore implements KpiSink, KpiReader {
   private readonly queryApi: QueryApi;
   private readonly batchSize: number;
   private readonly log: Logger;
+  /** Rollup families whose fallback to minute partials was already logged as a warning. */
+  private readonly fallbackWarned = new Set<string>();
   /** Called after each flush attempt with the outbox size, for the backlog metric. */
   onBacklog: (size: number) => void = () => undefined;
 
@@ -190,7 +192,10 @@ export class InfluxKpiStore implements KpiSink, KpiReader {
     const total = async (q: string) => (await this.queryApi.collectRows<Record<string, unknown>>(q)).reduce((n, r) => n + Number(r._value), 0);
     const [rows, partials, accounted] = await Promise.all([this.minuteRows(def.family, flux, groupBy), total(presence), total(series)]);
     if (accounted === partials) return rows;
-    this.log.warn({ family, from, to, partials, accounted }, 'gauge rollups do not account for every minute partial; reading the minute partials');
+    // Once per family: data written before rollups falls back on every query over it.
+    const level = this.fallbackWarned.has(family) ? 'debug' : 'warn';
+    this.fallbackWarned.add(family);
+    this.log[level]({ family, from, to, partials, accounted }, 'gauge rollups do not account for every minute partial; reading the minute partials');
     return this.partialRows(def.family, from, to, groupBy.length === 0 ? 'bucket' : 'bucket-and-tags');
   }
 
@@ -205,44 +210,35 @@ export class InfluxKpiStore implements KpiSink, KpiReader {
     // adds them. A derived field (series_*) is counted against the minute partials, and a
     // fixed-point field against its value, to find points written before they existed.
     const derived = entity.field.startsWith(SERIES_FIELD_PREFIX);
-    const aggregates: Array<[agg: string, flux: string]> = [
-      ['samples', `${field(entity.field)} |> count()`],
-      ['max', `${field(entity.field)} |> max()`],
-      ['last', `${field(entity.field)} |> last()`],
-      ['sum', `${field(entity.fixedField ?? entity.field)} |> sum()`],
-    ];
-    if (derived) aggregates.push(['presence', `${field(g.presenceField)} |> count()`]);
-    if (entity.fixedField !== null) aggregates.push(['fixedCount', `${field(entity.fixedField)} |> count()`]);
-    const slim = `|> keep(columns: [${['_value', ...tags, WRITER_TAG].map(fluxString).join(', ')}])`;
-    const answers = await Promise.all(aggregates.map(([, q]) => this.queryApi.collectRows<Record<string, unknown>>(`${q}\n  ${slim}`)));
+    type Entry = StoredSeriesAggregate & { aggregate: SeriesAggregate; presence: number; fixed: number };
     const scale = entity.fixedField === null ? GAUGE_MEAN_SCALE : 1;
+    // Each pushed-down aggregate and where its per-series answer goes.
+    const aggregates: Array<{ flux: string; apply: (s: Entry, v: number) => void }> = [
+      { flux: `${field(entity.field)} |> count()`, apply: (s, v) => (s.aggregate.samples = v) },
+      { flux: `${field(entity.field)} |> max()`, apply: (s, v) => (s.aggregate.max = v) },
+      { flux: `${field(entity.field)} |> last()`, apply: (s, v) => (s.aggregate.last = v) },
+      // An integer value's millionths are exact multiples: Σ value × 10^6 = Σ fixedPoint(value).
+      { flux: `${field(entity.fixedField ?? entity.field)} |> sum()`, apply: (s, v) => (s.aggregate.fixedSum = v * scale) },
+    ];
+    if (derived) aggregates.push({ flux: `${field(g.presenceField)} |> count()`, apply: (s, v) => (s.presence = v) });
+    if (entity.fixedField !== null) aggregates.push({ flux: `${field(entity.fixedField)} |> count()`, apply: (s, v) => (s.fixed = v) });
+    const slim = `|> keep(columns: [${['_value', ...tags, WRITER_TAG].map(fluxString).join(', ')}])`;
+    const answers = await Promise.all(aggregates.map(({ flux }) => this.queryApi.collectRows<Record<string, unknown>>(`${flux}\n  ${slim}`)));
     // Per (series, writer): the series' tags and its aggregates.
-    const series = new Map<string, StoredSeriesAggregate & { aggregate: SeriesAggregate }>();
-    const counts = new Map<string, { presence: number; fixed: number }>();
-    for (let i = 0; i < aggregates.length; i++) {
-      const agg = aggregates[i]![0];
+    const series = new Map<string, Entry>();
+    aggregates.forEach(({ apply }, i) => {
       for (const r of answers[i]!) {
         const rowTags = tagsOfRow(r, tags);
         const writer = String(r[WRITER_TAG]);
         const key = `${JSON.stringify(rowTags)}|${writer}`;
         let s = series.get(key);
-        if (s === undefined) series.set(key, (s = { tags: rowTags, writer, aggregate: { samples: 0, fixedSum: 0, max: null, last: null } }));
-        let c = counts.get(key);
-        if (c === undefined) counts.set(key, (c = { presence: 0, fixed: 0 }));
-        const v = Number(r._value);
-        if (agg === 'presence') c.presence = v;
-        else if (agg === 'fixedCount') c.fixed = v;
-        else if (agg === 'samples') s.aggregate.samples = v;
-        else if (agg === 'max') s.aggregate.max = v;
-        else if (agg === 'last') s.aggregate.last = v;
-        // An integer value's millionths are exact multiples: Σ value × 10^6 = Σ fixedPoint(value).
-        else s.aggregate.fixedSum = v * scale;
+        if (s === undefined) series.set(key, (s = { tags: rowTags, writer, aggregate: { samples: 0, fixedSum: 0, max: null, last: null }, presence: 0, fixed: 0 }));
+        apply(s, Number(r._value));
       }
-    }
+    });
     // Points written before the series_* fields lack them: such a series is read per minute.
-    for (const [key, s] of series) {
-      const c = counts.get(key)!;
-      s.complete = (entity.fixedField === null || c.fixed === s.aggregate.samples) && (!derived || c.presence === s.aggregate.samples);
+    for (const s of series.values()) {
+      s.complete = (entity.fixedField === null || s.fixed === s.aggregate.samples) && (!derived || s.presence === s.aggregate.samples);
     }
     const { summarised, entities: ids } = splitEntityGroups([...series.values()], groupBy, entity.entityTag);
     const rows: PartialRow[] = [];
