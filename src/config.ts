@@ -402,12 +402,6 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: C
   if (!notifications.success) {
     for (const issue of notifications.error.issues) problems.push(`notifications.${issue.path.join('.')}: ${issue.message}`);
   }
-  // Cluster mode has no notification stage yet (docs/cluster.md §9): refuse rather than
-  // start a deployment whose configured receivers would silently never be notified.
-  const brokers = out.kafkaBrokers;
-  if (notifications.success && Array.isArray(brokers) && brokers.length > 0 && out.kafkaMode === 'cluster' && notifications.data.routes.length > 0) {
-    problems.push('notifications: routes are not delivered in cluster mode yet (docs/cluster.md §9); run with HUITIAN_KAFKA_MODE=single or without notification routes');
-  }
   const tokens = parseTokens(typeof out.tokens === 'string' ? out.tokens : '');
   for (const p of tokens.problems) problems.push(`HUITIAN_TOKENS: ${p}`);
   if (typeof out.host === 'string' && tokens.roles.size === 0 && !isLoopback(out.host)) {

@@ -94,6 +94,21 @@ export interface StoredDelivery extends OutboxDelivery {
   deliveredAt: number | null;
 }
 
+/**
+ * The notification outbox as the delivery worker sees it (src/delivery/outbox-worker.ts):
+ * the embedded store, or in a cluster the owner's mirror of `G.notifications`, whose
+ * outcomes also go back to that topic (src/cluster/cluster-outbox.ts).
+ */
+export interface DeliveryOutbox {
+  /** Per receiver, its oldest pending delivery if its next attempt is due at `now`. */
+  dueDeliveries(now: number, limit: number): StoredDelivery[];
+  /** Each receiver's oldest pending delivery: the only one of its queue that is attempted. */
+  headDeliveries(): Array<{ receiver: string; nextAttemptAt: number }>;
+  deliveryDone(deliveryId: string, status: number | null, now: number): void;
+  deliveryRetry(deliveryId: string, status: number | null, error: string, nextAttemptAt: number): void;
+  deliveryFailed(deliveryId: string, status: number | null, error: string): void;
+}
+
 export type DeliveryResult =
   | { ok: true; status?: number }
   | { ok: false; retriable: boolean; status?: number; error: string; retryAfterMs?: number };

@@ -104,15 +104,8 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
     else if (rc.type === 'nats') transports.set(name, new NatsTransport(rc.subject, () => natsConnection));
     else transports.set(name, new KafkaTransport(rc.topic, () => kafkaProducer));
   }
-  const worker = new OutboxWorker({
-    store,
-    transports,
-    logger,
-    metrics,
-    wallClock,
-    initialBackoffMs: notifications.retry.initialSeconds * 1000,
-    maxBackoffMs: notifications.retry.maxSeconds * 1000,
-  });
+  // Set below, once the cluster (if any) is built: in cluster mode it delivers the mirror of G.notifications.
+  let worker!: OutboxWorker;
   const hub = new AlertStreamHub();
   const readiness: ReadinessCheck[] = [
     {
@@ -135,6 +128,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
     const sink = influx;
     readiness.push({ name: 'influxdb', check: () => sink.problem() });
   }
+  const planner = new DeliveryPlanner(notifications, renderCap, config.timeZone);
   const pipeline = new Pipeline({
     engineConfig: engineConfigOf(config),
     store,
@@ -146,7 +140,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
     kpiSink: influx,
     onFatal: options.onFatal,
     notifications,
-    planner: new DeliveryPlanner(notifications, renderCap, config.timeZone),
+    planner,
     onDeliveries: () => worker.wake(),
   });
   pipelineRef = pipeline;
@@ -174,16 +168,33 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
       timeMode: config.timeMode,
       idleTimeoutMs: config.idleTimeoutS * 1000,
       onFatal: options.onFatal,
+      notifications,
+      planner,
     });
     const c = cluster;
     readiness.push({ name: 'cluster', check: () => c.problem() });
   }
+  // Cluster mode: it delivers only while this instance owns the global stage, from the
+  // outbox every instance mirrors from G.notifications (docs/cluster.md §10).
+  worker = new OutboxWorker({
+    store: cluster?.outbox ?? store,
+    transports,
+    logger,
+    metrics,
+    wallClock,
+    initialBackoffMs: notifications.retry.initialSeconds * 1000,
+    maxBackoffMs: notifications.retry.maxSeconds * 1000,
+  });
+  cluster?.setDeliveryWorker(worker);
   const kpis: KpiReader = influx ?? cluster?.partialsView ?? store;
   const sources: EventSource[] = [];
   const closers: Array<() => Promise<void>> = [];
 
   const connectTransports = async () => {
-    if (cluster !== undefined) await cluster.start();
+    if (cluster !== undefined) {
+      await cluster.start();
+      kafkaProducer = cluster.kafkaProducer;
+    }
     if (config.kafkaBrokers.length > 0 && cluster === undefined) {
       const kafka = createKafka(config.kafkaBrokers, `huitian-brain-${config.instanceId}`, logger);
       const publisher = await KafkaPublisher.connect(kafka, config.dlqTopic, config.kafkaAlertsTopic === '' ? null : config.kafkaAlertsTopic, config.timeZone);
@@ -227,7 +238,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
       }
       await connectTransports();
       for (const s of sources) await s.start();
-      worker.start();
+      if (cluster === undefined) worker.start();
       if (influx !== undefined && cluster === undefined) {
         // Retries what HTTP ingest or an earlier run left in the outbox while InfluxDB was away.
         let busy = false;
@@ -263,6 +274,8 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
       if (ticker !== undefined) clearInterval(ticker);
       if (flusher !== undefined) clearInterval(flusher);
       for (const s of sources) await s.stop().catch((err: unknown) => logger.warn({ err, source: s.name }, 'source stop failed'));
+      // The owner's worker first: its outcomes go to G.notifications through the cluster's producer.
+      if (cluster !== undefined) await worker.stop();
       await cluster?.stop().catch((err: unknown) => logger.warn({ err }, 'cluster stop failed'));
       await app.close();
       await worker.stop();

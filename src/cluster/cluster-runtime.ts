@@ -9,7 +9,7 @@
  * outputs so far → write the checkpoint → commit its offset. NATS announcements follow the
  * alert record's acknowledgement.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Alert, AlertChange } from '../alerts/alert.js';
@@ -23,7 +23,13 @@ import { HuitianError } from '../errors.js';
 import type { InfluxKpiStore } from '../influx/influx-kpi-store.js';
 import type { PartialDelta } from '../kpis/partials.js';
 import { ServiceMetrics } from '../metrics.js';
-import type { Candidate, IngestReport, Rejection } from '../pipeline/pipeline.js';
+import type { Candidate, IngestReport, Rejection, SilenceInput } from '../pipeline/pipeline.js';
+import type { DeliveryPlanner } from '../delivery/planner.js';
+import type { NotificationsConfig } from '../notifications/notifications-config.js';
+import { DEFAULT_NOTIFICATIONS } from '../notifications/notifications-config.js';
+import type { Silence } from '../notifications/silences.js';
+import { ClusterOutbox, deliveryMessage, silenceMessage } from './cluster-outbox.js';
+import type { StageAlertRecord, StageProgressRecord } from './cluster-notifications.js';
 import type { AlertAnnouncer, CommittedAlertEvent, DeadLetter, DeadLetterForwarder } from '../ports.js';
 import type { RulesConfig } from '../alerts/rules-config.js';
 import type { EmbeddedStore } from '../sqlite/embedded-store.js';
@@ -60,6 +66,20 @@ export interface ClusterOptions {
   timeMode: 'live' | 'replay';
   idleTimeoutMs: number;
   onFatal?: (err: Error) => void;
+  /**
+   * Routes, receivers and escalation (issue 12). With routes, the tasks feed the notification
+   * stage of the global task through `G.global` (§10); silences work with or without them.
+   */
+  notifications?: NotificationsConfig;
+  /** Turns the stage's notifications into outbox rows. */
+  planner?: DeliveryPlanner;
+}
+
+/** What delivers the owner's outbox (the OutboxWorker): started while this instance owns the global stage. */
+export interface DeliveryWorker {
+  start(): void;
+  stop(): Promise<void>;
+  wake(): void;
 }
 
 type AnyTask = Task | GlobalTask;
@@ -75,6 +95,8 @@ interface TaskMeta {
   atEnd: boolean;
   /** The offset the task was restored at (its checkpoint's, or the partition's start). */
   restoredAt: bigint;
+  /** The last watermark this owner sent the notification stage (§10). */
+  stageWatermark?: number;
 }
 
 /** Records behind its checkpoint a task must be when it reaches its partition's end for that to checkpoint it (§3). */
@@ -113,6 +135,13 @@ export class ClusterRuntime implements DeadLetterForwarder {
   private readonly gauges: ClusterMetrics;
   /** When this instance received its first non-empty input batch (epoch ms, sub-ms precision); for benchmarks. */
   firstRecordAt: number | undefined;
+  /** The global stage owner's outbox: the local mirror of `G.notifications`, outcomes written back (§10). */
+  readonly outbox: ClusterOutbox;
+  private deliveryWorker: DeliveryWorker | undefined;
+  /** Whether tasks send their transitions and watermarks to the notification stage (routes configured). */
+  private readonly stageFeed: boolean;
+  /** Deliveries this owner has written to `G.notifications` (not yet read back into the outbox). */
+  private readonly written = new Set<string>();
 
   constructor(private readonly o: ClusterOptions) {
     this.topics = clusterTopicsOf(o.group);
@@ -123,6 +152,22 @@ export class ClusterRuntime implements DeadLetterForwarder {
       owned: () => this.assigned.size,
       restoring: () => [...this.meta.values()].filter((m) => m.restoring).length,
     });
+    this.stageFeed = (o.notifications?.routes.length ?? 0) > 0;
+    this.outbox = new ClusterOutbox(o.store, (m) => {
+      this.producer
+        .send({ topic: this.topics.notifications, acks: -1, messages: [m] })
+        .catch((err: unknown) => this.log.warn({ err }, 'delivery outcome not written to the notifications topic; the next owner of the stage may send it again'));
+    });
+  }
+
+  /** The instance's producer once started (Kafka receivers of notifications use it). */
+  get kafkaProducer(): Producer | undefined {
+    return this.starting === undefined ? undefined : this.producer;
+  }
+
+  /** The worker that delivers the outbox while this instance owns the global stage. */
+  setDeliveryWorker(w: DeliveryWorker): void {
+    this.deliveryWorker = w;
   }
 
   addAnnouncer(a: AlertAnnouncer): void {
@@ -155,6 +200,7 @@ export class ClusterRuntime implements DeadLetterForwarder {
     this.producer = o.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await this.producer.connect();
     this.reader = new StateReader(o.kafka, this.admin, this.topics, o.group, o.store, o.viewAnnouncers, this.partialsView, o.logger);
+    this.reader.onDeliveries = () => this.deliveryWorker?.wake();
     await this.reader.start();
     await this.reader.caughtUp(this.topics.alerts);
 
@@ -196,6 +242,7 @@ export class ClusterRuntime implements DeadLetterForwarder {
     for (const id of this.assigned) {
       if (now.has(id)) continue;
       // Revoked: state and sampling go; the next owner restores from the checkpoint.
+      if (id === GLOBAL_TASK && this.tasks.has(id)) void this.deliveryWorker?.stop();
       this.tasks.delete(id);
       this.meta.delete(id);
       this.restoring.delete(id);
@@ -221,6 +268,8 @@ export class ClusterRuntime implements DeadLetterForwarder {
           m.restoring = false;
           m.restoredAt = task.next;
         }
+        // The outbox as of the restore is read (restore waited for G.notifications): deliver what is pending.
+        if (id === GLOBAL_TASK) this.deliveryWorker?.start();
         const seconds = (performance.now() - started) / 1000;
         this.gauges.restore.observe(seconds);
         this.log.info({ task: id, next: task.next.toString(), seconds }, 'cluster task restored');
@@ -239,8 +288,18 @@ export class ClusterRuntime implements DeadLetterForwarder {
     const cp = await decodeCheckpoint(id, this.reader.checkpoints);
     this.writer.remember(id, cp?.manifest, cp?.slotCounts ?? [0, 0]);
     if (id === GLOBAL_TASK) {
+      // What the previous owner delivered (§10): a re-read then writes again only what is not in the outbox.
+      await this.reader.caughtUp(this.topics.notifications);
       const low = await this.lowOffset(this.topics.global, 0);
-      return GlobalTask.restore(this.o.rules, this.dispatchTasks, cp === null ? null : (cp.state as GlobalSnapshot), low, cp === null ? undefined : BigInt(cp.manifest.offset), this.o.engineConfig.timeZone);
+      return GlobalTask.restore(
+        this.o.rules,
+        this.dispatchTasks,
+        cp === null ? null : (cp.state as GlobalSnapshot),
+        low,
+        cp === null ? undefined : BigInt(cp.manifest.offset),
+        this.o.engineConfig.timeZone,
+        this.o.notifications ?? DEFAULT_NOTIFICATIONS,
+      );
     }
     const { topic, partition } = parseTaskId(id);
     const low = await this.lowOffset(topic, partition);
@@ -368,18 +427,63 @@ export class ClusterRuntime implements DeadLetterForwarder {
     const wm = task.engine.watermark;
     if (Number.isFinite(wm)) this.gauges.watermark.set({ task: task.id }, wm / 1000);
     const reports = globalReportsOf(task.id, out, wm, this.dispatchTasks.includes(task.id));
-    this.emit(task.id, out.partials, out.partialRecords, out.alerts, reports, out.deadLetters);
+    const extra: Array<[string, Message]> = [];
+    if (this.stageFeed) {
+      // The notification stage's input (§10), after the task's other records of the batch:
+      // its transitions, then how far its watermark has come.
+      for (const a of out.alerts) {
+        const r: StageAlertRecord = { kind: 'stage-alert', task: task.id, version: a.alert.history.length, action: a.action, alert: a.alert };
+        extra.push([this.topics.global, { key: task.id, value: JSON.stringify(r) }]);
+      }
+      const meta = this.meta.get(task.id);
+      if (meta !== undefined && Number.isFinite(wm) && wm > (meta.stageWatermark ?? Number.NEGATIVE_INFINITY)) {
+        meta.stageWatermark = wm;
+        const r: StageProgressRecord = { kind: 'stage-progress', task: task.id, watermark: wm };
+        extra.push([this.topics.global, { key: task.id, value: JSON.stringify(r) }]);
+      }
+    }
+    this.emit(task.id, out.partials, out.partialRecords, out.alerts, reports, out.deadLetters, extra);
   }
 
   private applyGlobalBatch(task: GlobalTask, messages: EachBatchPayload['batch']['messages']): void {
     const out = task.process(messages);
     for (const r of out.refused) this.log.warn({ task: GLOBAL_TASK, ...r }, 'operator command refused by the global stage');
+    const extra: Array<[string, Message]> = [];
+    const n = out.notify;
+    if (this.o.planner !== undefined) {
+      for (const notification of n.notifications) {
+        for (const d of this.o.planner.plan(notification)) {
+          // Decided again by a re-read after a handoff: already in the outbox (pending or delivered).
+          if (this.written.has(d.deliveryId) || this.o.store.getDelivery(d.deliveryId) !== undefined) continue;
+          if (this.written.size >= 100_000) this.written.clear();
+          this.written.add(d.deliveryId);
+          extra.push([this.topics.notifications, deliveryMessage(d)]);
+          this.o.metrics.notificationsQueued.inc({ receiver: d.receiver });
+        }
+      }
+      this.o.metrics.notificationsDecided.inc(n.notifications.length);
+    }
+    for (const silence of n.silences) extra.push([this.topics.notifications, silenceMessage(silence)]);
+    for (const a of n.annotations) {
+      if (a.task === '' || a.task === GLOBAL_TASK) continue;
+      const { topic, partition } = parseTaskId(a.task);
+      const value = JSON.stringify({ alertId: a.alertId, entry: a.entry, ...(a.silencedBy === undefined ? {} : { silencedBy: a.silencedBy }) });
+      extra.push([topic, { partition, key: null, value, headers: { [COMMAND_HEADER]: 'annotate' } }]);
+    }
     // The global stage has no partial table: its few partials (acknowledgements of kpi_breach) as they are.
-    this.emit(GLOBAL_TASK, out.partials, globalPartialRecords(out.partials), out.alerts, [], []);
+    this.emit(GLOBAL_TASK, out.partials, globalPartialRecords(out.partials), out.alerts, [], [], extra);
   }
 
   /** Hands one batch's outputs to the producer (and InfluxDB), in order. */
-  private emit(taskId: string, partials: readonly PartialDelta[], partialRecords: readonly PartialRecord[], alerts: readonly AlertChange[], reports: readonly TaskReport[], deadLetters: readonly DeadLetter[]): void {
+  private emit(
+    taskId: string,
+    partials: readonly PartialDelta[],
+    partialRecords: readonly PartialRecord[],
+    alerts: readonly AlertChange[],
+    reports: readonly TaskReport[],
+    deadLetters: readonly DeadLetter[],
+    extra: ReadonlyArray<[topic: string, message: Message]> = [],
+  ): void {
     const messages = new Map<string, Message[]>();
     const add = (topic: string, m: Message) => {
       let list = messages.get(topic);
@@ -399,6 +503,7 @@ export class ClusterRuntime implements DeadLetterForwarder {
       for (const m of partialMessages(partialRecords, partition)) add(this.topics.partials, m);
     }
     for (const d of deadLetters) add(this.o.dlqTopic, deadLetterMessage(d, this.o.engineConfig.timeZone));
+    for (const [topic, m] of extra) add(topic, m);
     if (deadLetters.length > 0) this.o.store.commit({ log: null, partials: [], alerts: [], deadLetters, checkpoints: [] });
     if (messages.size > 0) {
       const topicMessages = [...messages].map(([topic, list]) => ({ topic, messages: list }));
@@ -601,6 +706,37 @@ export class ClusterRuntime implements DeadLetterForwarder {
     };
     if (await this.reader.waitFor(shown, this.o.commandWaitMs)) return { alert: this.o.store.getAlert(alertId)! };
     return { pending: { status: 'pending', alertId, requestId, follow: `/v1/alerts/${alertId}` } };
+  }
+
+  /** A silence (§10): a command in `G.global`, ordered with the stage's other input; the silence once this instance lists it (or after the command wait). */
+  async createSilence(input: SilenceInput, createdBy: string): Promise<Silence> {
+    const createdAt = this.clock();
+    const startsAt = input.startsAt ?? createdAt;
+    if (input.endsAt <= startsAt) throw new HuitianError('VALIDATION_FAILED', { details: 'endsAt must be after startsAt' });
+    const silence: Silence = { id: `sil_${randomBytes(10).toString('hex')}`, matchers: input.matchers, startsAt, endsAt: input.endsAt, comment: input.comment ?? '', createdBy, createdAt };
+    await this.globalCommand('silence', { silence });
+    await this.reader.waitFor(() => this.o.store.getSilence(silence.id) !== undefined, this.o.commandWaitMs);
+    return silence;
+  }
+
+  /** Ends a silence now (event time) through the stage; the silence as this instance then lists it, undefined for an unknown id. */
+  async expireSilence(id: string): Promise<Silence | undefined> {
+    const stored = this.o.store.getSilence(id);
+    if (stored === undefined) return undefined;
+    const at = this.clock();
+    if (stored.endsAt <= at) return stored;
+    await this.globalCommand('silence-expire', { id, at });
+    await this.reader.waitFor(() => this.o.store.getSilence(id)?.endsAt !== stored.endsAt, this.o.commandWaitMs);
+    const now = this.o.store.getSilence(id)!;
+    return now.endsAt !== stored.endsAt ? now : { ...stored, endsAt: Math.max(stored.startsAt, at) };
+  }
+
+  private async globalCommand(kind: string, body: Record<string, unknown>): Promise<void> {
+    try {
+      await this.producer.send({ topic: this.topics.global, acks: -1, messages: [{ partition: 0, key: null, value: JSON.stringify(body), headers: { [COMMAND_HEADER]: kind } }] });
+    } catch (err) {
+      throw new HuitianError('SOURCE_UNAVAILABLE', { details: `Kafka did not take the command: ${(err as Error).message}` }, { cause: err });
+    }
   }
 
   /** The newest event-time clock among owned tasks (default KPI ranges); the wall clock when none. */

@@ -1,14 +1,19 @@
 /**
- * The global stage's task (docs/cluster.md §5): the one partition of `G.global`, which
- * carries the dispatch tasks' minute reports and the operators' commands for global
- * alerts. Like `Task`, `process` applies a batch of records in offset order and does no
- * I/O, so a restored owner re-reading from its checkpoint computes what the first read did.
+ * The global stage's task (docs/cluster.md §5, §10): the one partition of `G.global`, which
+ * carries the dispatch tasks' minute reports, the operators' commands for global alerts,
+ * and the notification stage's input (the tasks' committed alert transitions and
+ * watermarks, the operators' silences). Like `Task`, `process` applies a batch of records in
+ * offset order and does no I/O, so a restored owner re-reading from its checkpoint computes
+ * what the first read did — notifications included.
  */
 import type { AlertChange } from '../alerts/alert.js';
 import type { RulesConfig } from '../alerts/rules-config.js';
 import { GlobalStage, type TaskReport } from '../engine/global-stage.js';
 import type { PartialDelta } from '../kpis/partials.js';
 import { BUCKET_MS } from '../kpis/partials.js';
+import { DEFAULT_NOTIFICATIONS, type NotificationsConfig } from '../notifications/notifications-config.js';
+import type { Silence } from '../notifications/silences.js';
+import { ClusterNotifications, emptyNotifyOutput, type ClusterNotificationsSnapshot, type NotifyOutput, type StageAlertRecord, type StageProgressRecord } from './cluster-notifications.js';
 import { COMMAND_HEADER, type TaskOutput, type TaskRecord } from './task.js';
 
 export const GLOBAL_TASK = 'global';
@@ -17,10 +22,14 @@ export interface GlobalOutput {
   partials: PartialDelta[];
   alerts: AlertChange[];
   refused: Array<{ alertId: string; kind: string }>;
+  /** What the notification stage decided; annotations only of the tasks' alerts (the global stage's own are applied here). */
+  notify: NotifyOutput;
 }
 
 export interface GlobalSnapshot {
   stage: unknown;
+  /** Absent in a checkpoint from before the cluster's notification stage: it starts empty. */
+  notifications?: ClusterNotificationsSnapshot;
 }
 
 export class GlobalTask {
@@ -30,29 +39,67 @@ export class GlobalTask {
     readonly stage: GlobalStage,
     /** Next offset of `G.global` to apply. */
     public next: bigint,
+    readonly notify: ClusterNotifications,
   ) {}
 
-  static restore(rules: RulesConfig, dispatchTasks: readonly string[], snapshot: GlobalSnapshot | null, start: bigint, offset: bigint | undefined, timeZone: string): GlobalTask {
-    if (snapshot === null) return new GlobalTask(new GlobalStage(rules, dispatchTasks, timeZone), start);
-    return new GlobalTask(GlobalStage.restore(rules, dispatchTasks, snapshot.stage, timeZone), offset ?? start);
+  static restore(
+    rules: RulesConfig,
+    dispatchTasks: readonly string[],
+    snapshot: GlobalSnapshot | null,
+    start: bigint,
+    offset: bigint | undefined,
+    timeZone: string,
+    notifications: NotificationsConfig = DEFAULT_NOTIFICATIONS,
+  ): GlobalTask {
+    if (snapshot === null) return new GlobalTask(new GlobalStage(rules, dispatchTasks, timeZone), start, new ClusterNotifications(notifications));
+    return new GlobalTask(GlobalStage.restore(rules, dispatchTasks, snapshot.stage, timeZone), offset ?? start, new ClusterNotifications(notifications, snapshot.notifications));
   }
 
   snapshot(): GlobalSnapshot {
-    return { stage: this.stage.snapshot() };
+    return { stage: this.stage.snapshot(), notifications: this.notify.snapshot() };
   }
 
   process(records: readonly TaskRecord[]): GlobalOutput {
-    const out: GlobalOutput = { partials: [], alerts: [], refused: [] };
+    const out: GlobalOutput = { partials: [], alerts: [], refused: [], notify: emptyNotifyOutput() };
     for (const m of records) {
+      this.apply(m, out);
+      this.applyOwnAnnotations(out);
+    }
+    return out;
+  }
+
+  /** The global stage's alerts go to the notification stage as its tasks' do. */
+  private offerOwn(alerts: readonly AlertChange[], out: GlobalOutput): void {
+    for (const a of alerts) this.notify.offerAlert({ task: GLOBAL_TASK, version: a.alert.history.length, action: a.action, alert: a.alert }, out.notify);
+  }
+
+  /** Annotations of the global stage's own alerts (kpi_breach) are applied here, in the same step. */
+  private applyOwnAnnotations(out: GlobalOutput): void {
+    for (let guard = 0; guard < 8; guard++) {
+      const own = out.notify.annotations.filter((a) => a.task === GLOBAL_TASK);
+      if (own.length === 0) return;
+      out.notify.annotations = out.notify.annotations.filter((a) => a.task !== GLOBAL_TASK);
+      for (const a of own) {
+        const step = this.stage.annotate(a.alertId, a.entry, a.silencedBy);
+        if (step === undefined) continue;
+        out.partials.push(...step.partials);
+        out.alerts.push(...step.alerts);
+        this.offerOwn(step.alerts, out);
+      }
+    }
+  }
+
+  private apply(m: TaskRecord, out: GlobalOutput): void {
+    {
       const offset = BigInt(m.offset);
-      if (offset < this.next) continue;
+      if (offset < this.next) return;
       this.next = offset + 1n;
-      if (m.value === null) continue;
+      if (m.value === null) return;
       let body: Record<string, unknown>;
       try {
         body = JSON.parse(m.value.toString('utf8')) as Record<string, unknown>;
       } catch {
-        continue;
+        return;
       }
       const command = m.headers?.[COMMAND_HEADER]?.toString();
       if (command === 'ack' || command === 'resolve') {
@@ -61,14 +108,34 @@ export class GlobalTask {
         if (r.ok) {
           out.partials.push(...r.step.partials);
           out.alerts.push(...r.step.alerts);
+          this.offerOwn(r.step.alerts, out);
         } else out.refused.push({ alertId: String(body.alertId), kind: command });
-        continue;
+        return;
+      }
+      if (command === 'silence') {
+        const silence = body.silence as Silence | undefined;
+        if (silence !== undefined && typeof silence.id === 'string') this.notify.addSilence(silence, out.notify);
+        return;
+      }
+      if (command === 'silence-expire') {
+        if (typeof body.id === 'string' && typeof body.at === 'number') this.notify.expireSilence(body.id, body.at, out.notify);
+        return;
+      }
+      if (body.kind === 'stage-alert') {
+        const r = body as unknown as StageAlertRecord;
+        this.notify.offerAlert(r, out.notify);
+        return;
+      }
+      if (body.kind === 'stage-progress') {
+        const r = body as unknown as StageProgressRecord;
+        this.notify.progress(r.task, r.watermark, out.notify);
+        return;
       }
       const step = this.stage.onReport(body as unknown as TaskReport);
       out.partials.push(...step.partials);
       out.alerts.push(...step.alerts);
+      this.offerOwn(step.alerts, out);
     }
-    return out;
   }
 }
 

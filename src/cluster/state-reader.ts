@@ -1,7 +1,7 @@
 /**
  * What every instance of a cluster reads in full (docs/cluster.md §2): the alert view
- * (`G.alerts`), the latest checkpoint records (`G.tasks`) and, without InfluxDB, the KPI
- * partials (`G.partials`). A consumer of its own group (one per process start), from the
+ * (`G.alerts`), the latest checkpoint records (`G.tasks`), the notification outbox and
+ * silences (`G.notifications`) and, without InfluxDB, the KPI partials (`G.partials`). A consumer of its own group (one per process start), from the
  * beginning, never committing: the topics are compacted, so the latest value of each key
  * is what matters, and a fresh start rebuilds the view.
  */
@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Alert, AlertAction } from '../alerts/alert.js';
 import type { AlertAnnouncer } from '../ports.js';
 import type { EmbeddedStore } from '../sqlite/embedded-store.js';
+import { applyNotificationRecords } from './cluster-outbox.js';
 import type { PartialsView } from './partials-view.js';
 import type { ClusterTopics } from './topics.js';
 
@@ -30,6 +31,8 @@ export class StateReader {
   private readonly positions = new Map<string, bigint>();
   private readonly waiters = new Set<() => void>();
   private readonly log: Logger;
+  /** Called after pending deliveries were added to the local outbox (wakes the owner's worker). */
+  onDeliveries: () => void = () => undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -48,7 +51,7 @@ export class StateReader {
     const consumer = this.kafka.consumer({ groupId: `${this.group}.reader.${randomUUID()}`, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxBytesPerPartition: 4 * 1024 * 1024 });
     this.consumer = consumer;
     await consumer.connect();
-    const topics = [this.topics.alerts, this.topics.tasks, ...(this.partials === undefined ? [] : [this.topics.partials])];
+    const topics = [this.topics.alerts, this.topics.tasks, this.topics.notifications, ...(this.partials === undefined ? [] : [this.topics.partials])];
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
@@ -58,6 +61,8 @@ export class StateReader {
         if (batch.topic === this.topics.alerts) this.applyAlerts(batch.messages);
         else if (batch.topic === this.topics.tasks) {
           for (const m of batch.messages) if (m.key !== null) this.checkpoints.set(m.key.toString('utf8'), m.value);
+        } else if (batch.topic === this.topics.notifications) {
+          if (applyNotificationRecords(this.store, batch.messages)) this.onDeliveries();
         } else if (batch.topic === this.topics.partials && this.partials !== undefined) {
           this.partials.applyRecords(batch.messages);
         }

@@ -6,7 +6,7 @@
  * re-read on any instance computes exactly what the first read did.
  */
 import type { IHeaders } from 'kafkajs';
-import type { AlertChange } from '../alerts/alert.js';
+import type { AlertChange, AlertHistoryEntry } from '../alerts/alert.js';
 import { Engine, type EngineConfig, type MinuteReport, type StepResult } from '../engine/engine.js';
 import { TaskPartials } from '../engine/task-partials.js';
 import { decodeRecord } from '../events/decode-record.js';
@@ -21,7 +21,9 @@ export const COMMAND_HEADER = 'huitian-command';
 
 export type TaskCommand =
   | { kind: 'ack' | 'resolve'; alertId: string; by: string; note?: string; until?: number; requestId: string }
-  | { kind: 'tick'; now: number };
+  | { kind: 'tick'; now: number }
+  /** From the notification stage's owner (docs/cluster.md §10): a history entry for one of this task's alerts. */
+  | { kind: 'annotate'; alertId: string; entry: AlertHistoryEntry; silencedBy?: string | null };
 
 export interface TaskRecord {
   offset: string;
@@ -217,6 +219,19 @@ export class Task {
     if (kind === 'tick') {
       const now = typeof body.now === 'number' ? body.now : ts;
       take(this.engine.markIdle(this.channel, now));
+      return;
+    }
+    if (kind === 'annotate') {
+      if (typeof body.alertId !== 'string' || typeof body.entry !== 'object' || body.entry === null) return;
+      const entry = body.entry as AlertHistoryEntry;
+      const active = this.engine.activeAlert(body.alertId);
+      // A stage owner that took over re-sends what its predecessor had sent: the same entry
+      // twice is one. An alert resolved meanwhile is not active here any more: its entry is
+      // not recorded (the notification was sent all the same; docs/cluster.md §10).
+      if (active === undefined || active.history.some((h) => h.at === entry.at && h.action === entry.action && h.by === entry.by)) return;
+      const silencedBy = body.silencedBy === undefined ? undefined : (body.silencedBy as string | null);
+      const changes = this.engine.annotate(body.alertId, entry, silencedBy);
+      if (changes !== undefined) for (const a of changes) out.alerts.push(a);
       return;
     }
     if ((kind !== 'ack' && kind !== 'resolve') || typeof body.alertId !== 'string' || typeof body.by !== 'string') return;

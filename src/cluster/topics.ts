@@ -15,10 +15,12 @@ export interface ClusterTopics {
   alerts: string;
   partials: string;
   global: string;
+  /** The notification stage's deliveries, their outcomes and the silences (docs/cluster.md §10). */
+  notifications: string;
 }
 
 export function clusterTopicsOf(group: string): ClusterTopics {
-  return { tasks: `${group}.tasks`, alerts: `${group}.alerts`, partials: `${group}.partials`, global: `${group}.global` };
+  return { tasks: `${group}.tasks`, alerts: `${group}.alerts`, partials: `${group}.partials`, global: `${group}.global`, notifications: `${group}.notifications` };
 }
 
 interface TopicSpec {
@@ -44,6 +46,7 @@ export function topicSpecs(t: ClusterTopics, withPartials: boolean): TopicSpec[]
       required: compact,
     },
     { topic: t.alerts, partitions: INTERNAL_PARTITIONS, exactPartitions: false, configs: compact, required: compact },
+    { topic: t.notifications, partitions: INTERNAL_PARTITIONS, exactPartitions: false, configs: compact, required: compact },
     {
       topic: t.global,
       partitions: 1,

@@ -9,11 +9,11 @@
  */
 import type { Logger } from 'pino';
 import type { ServiceMetrics } from '../metrics.js';
-import type { NotificationTransport, StoredDelivery } from '../ports.js';
-import type { EmbeddedStore } from '../sqlite/embedded-store.js';
+import type { DeliveryOutbox, NotificationTransport, StoredDelivery } from '../ports.js';
 
 export interface OutboxWorkerOptions {
-  store: EmbeddedStore;
+  /** The embedded store's outbox, or a cluster owner's (src/cluster/cluster-outbox.ts). */
+  store: DeliveryOutbox;
   transports: ReadonlyMap<string, NotificationTransport>;
   logger: Logger;
   metrics: ServiceMetrics;

@@ -11,7 +11,7 @@
  */
 import { DEFAULT_TIME_ZONE } from '../time/time-zone.js';
 import { AlertBook } from '../alerts/alert-book.js';
-import type { Alert, AlertChange } from '../alerts/alert.js';
+import type { Alert, AlertChange, AlertHistoryEntry } from '../alerts/alert.js';
 import { KpiBreachRule } from '../alerts/kpi-breach.js';
 import type { RulesConfig } from '../alerts/rules-config.js';
 import { recordAcknowledgement } from '../kpis/alert-ack.js';
@@ -145,6 +145,13 @@ export class GlobalStage {
     const result = this.alerts.resolveManually(alertId, this.clock, by, note);
     if (typeof result === 'string') return { ok: false };
     return { ok: true, alert: result, step: this.flush() };
+  }
+
+  /** A history entry of the notification stage on one of this stage's alerts; undefined when it is no longer active. */
+  annotate(alertId: string, entry: AlertHistoryEntry, silencedBy?: string | null): GlobalStep | undefined {
+    const done = this.alerts.annotate(alertId, entry, silencedBy);
+    if (done === undefined) return undefined;
+    return this.flush();
   }
 
   private flush(): GlobalStep {

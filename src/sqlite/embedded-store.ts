@@ -220,6 +220,7 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
       deliveryDone: db.prepare(`UPDATE notification_outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ? WHERE delivery_id = ?`),
       deliveryRetry: db.prepare(`UPDATE notification_outbox SET attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = ? WHERE delivery_id = ?`),
       deliveryFailed: db.prepare(`UPDATE notification_outbox SET state = 'failed', attempts = attempts + 1, last_status = ?, last_error = ? WHERE delivery_id = ?`),
+      getDelivery: db.prepare('SELECT * FROM notification_outbox WHERE delivery_id = ?'),
       deliveryCounts: db.prepare('SELECT receiver, state, COUNT(*) AS count FROM notification_outbox GROUP BY receiver, state'),
       upsertSilence: db.prepare(
         'INSERT INTO silences (id, created_seq, doc) VALUES (?, (SELECT COALESCE(MAX(created_seq), 0) + 1 FROM silences), ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc',
@@ -319,6 +320,12 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
   /** Each receiver's oldest pending delivery: the only one of its queue that is attempted. */
   headDeliveries(): Array<{ receiver: string; nextAttemptAt: number }> {
     return this.stmt.headDeliveries.all() as Array<{ receiver: string; nextAttemptAt: number }>;
+  }
+
+  /** One delivery of the outbox, whatever its state. */
+  getDelivery(deliveryId: string): StoredDelivery | undefined {
+    const row = this.stmt.getDelivery.get(deliveryId) as DeliveryRow | undefined;
+    return row === undefined ? undefined : deliveryOf(row);
   }
 
   deliveryDone(deliveryId: string, status: number | null, now: number): void {

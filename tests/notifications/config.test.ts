@@ -58,10 +58,10 @@ describe('notifications config', () => {
 });
 
 describe('notifications with Kafka', () => {
-  it('are refused in cluster mode, which has no notification stage yet, and taken in single mode', () => {
+  it('are taken in cluster mode (the global stage delivers them, docs/cluster.md §10) and in single mode', () => {
     const file = join(tempDir(), 'c.json');
     writeFileSync(file, JSON.stringify({ notifications: { receivers: { d: { type: 'webhook', url: 'http://127.0.0.1:9/x' } }, routes: [{ name: 'r', receivers: ['d'] }] } }));
-    expect(() => loadConfig({ HUITIAN_CONFIG: file, HUITIAN_KAFKA_BROKERS: '127.0.0.1:9092' })).toThrow(/not delivered in cluster mode yet/);
+    expect(loadConfig({ HUITIAN_CONFIG: file, HUITIAN_KAFKA_BROKERS: '127.0.0.1:9092' }).notifications.routes).toHaveLength(1);
     expect(loadConfig({ HUITIAN_CONFIG: file, HUITIAN_KAFKA_BROKERS: '127.0.0.1:9092', HUITIAN_KAFKA_MODE: 'single' }).notifications.routes).toHaveLength(1);
     expect(loadConfig({ HUITIAN_KAFKA_BROKERS: '127.0.0.1:9092' }).kafkaMode).toBe('cluster');
   });

@@ -82,7 +82,7 @@ export function callerOf(request: FastifyRequest, deps: AppDeps): string {
  * passes its edges.
  */
 function streamClock(deps: AppDeps): number {
-  return deps.pipeline.engine.clock(deps.wallClock());
+  return deps.cluster?.clock() ?? deps.pipeline.engine.clock(deps.wallClock());
 }
 
 /** `zone`: times written in HUITIAN_TIMEZONE, as everywhere in the API. */
@@ -164,15 +164,14 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: AppDeps):
     }),
     async (request, reply) => {
       const b = request.body;
-      const silence = deps.pipeline.createSilence(
-        {
-          matchers: b.matchers,
-          startsAt: b.startsAt === undefined ? undefined : parseRfc3339(b.startsAt)!,
-          endsAt: parseRfc3339(b.endsAt)!,
-          comment: b.comment,
-        },
-        callerOf(request, deps),
-      );
+      const input = {
+        matchers: b.matchers,
+        startsAt: b.startsAt === undefined ? undefined : parseRfc3339(b.startsAt)!,
+        endsAt: parseRfc3339(b.endsAt)!,
+        comment: b.comment,
+      };
+      // Cluster mode: a command to the global stage, which owns the notification stage (docs/cluster.md §10).
+      const silence = deps.cluster !== undefined ? await deps.cluster.createSilence(input, callerOf(request, deps)) : deps.pipeline.createSilence(input, callerOf(request, deps));
       void reply.code(201);
       return publicSilence(silence, streamClock(deps), deps.config.timeZone);
     },
@@ -226,7 +225,7 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: AppDeps):
       responses: { 200: ok(silenceSchema, 'The silence, ended'), 404: failure('SILENCE_NOT_FOUND'), 503: failure('STORE_UNAVAILABLE') },
     }),
     async (request) => {
-      const s = deps.pipeline.expireSilence(request.params.id);
+      const s = deps.cluster !== undefined ? await deps.cluster.expireSilence(request.params.id) : deps.pipeline.expireSilence(request.params.id);
       if (s === undefined) throw new HuitianError('SILENCE_NOT_FOUND', { id: request.params.id });
       return publicSilence(s, Math.max(streamClock(deps), s.endsAt), deps.config.timeZone);
     },
