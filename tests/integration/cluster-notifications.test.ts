@@ -1,0 +1,201 @@
+/**
+ * Alert notifications in cluster mode (docs/cluster.md §10) on the real Kafka: three members
+ * of one group with a webhook route to a receiver on 127.0.0.1 and an escalation policy,
+ * a silence created through one member's API, alerts raised by readings produced to the
+ * input topic over several seconds, and the owner of the global stage — which owns the
+ * notification stage and delivers its outbox — SIGKILLed while deliveries are under way.
+ * At the end every transition the routes select (opened, escalated, the escalation, resolved)
+ * of every alert outside the silence was delivered at least once; a delivery received twice
+ * carried the same idempotency key and the same body; nothing was delivered for the
+ * silenced alerts; each survivor lists every delivery as delivered.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createKafka } from '../../src/kafka/kafka-client.js';
+import { createLogger } from '../../src/logger.js';
+import { TestReceiver } from '../helpers/receiver.js';
+import { tempDir } from '../helpers/service.js';
+import { ClusterHarness, type AlertRow, type Member } from './cluster-helpers.js';
+import { sendByTopic, uniqueSuffix, waitFor, type TopicMessage } from './helpers.js';
+
+const services = inject('services');
+const START = Date.parse('2026-07-21T08:00:00+08:00');
+const HLG = '回龙观街道';
+const TTYN = '天通苑北街道';
+const NOTIFIED = Array.from({ length: 10 }, (_, i) => `HLG-${String(i + 1).padStart(3, '0')}`);
+const SILENCED = Array.from({ length: 4 }, (_, i) => `TTY-${String(i + 1).padStart(3, '0')}`);
+
+/** Point i: yellow from minute i, red from i + 8 (escalated, and unacknowledged: the policy's escalation), resolved at i + 16. */
+function depthAt(i: number, minute: number): number {
+  const m = minute - i;
+  if (m < 0 || m >= 16) return 2;
+  return m < 8 ? 20 : 45;
+}
+
+describe.skipIf(!services.available)('cluster: notifications from the global stage survive a SIGKILL of its owner', () => {
+  const sfx = uniqueSuffix();
+  const prefix = `itn${sfx}`;
+  const topic = `${prefix}.waterlogging`;
+  const cluster = new ClusterHarness(services.kafka, [topic], `${prefix}.dlq`);
+  const receiver = new TestReceiver();
+  let producer: Producer;
+  let configFile = '';
+
+  beforeAll(async () => {
+    const kafka = createKafka([services.kafka], prefix, createLogger('warn'));
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
+    await admin.disconnect();
+    producer = kafka.producer();
+    await producer.connect();
+    await receiver.start();
+    configFile = join(tempDir('huitian-itn-'), 'config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        notifications: {
+          receivers: { duty: { type: 'webhook', url: receiver.url('/hook'), secret: 'a-secret-of-sixteen-chars' } },
+          routes: [
+            { name: 'all', receivers: ['duty'], groupWaitSeconds: 0, actions: ['opened', 'escalated', 'resolved'] },
+            { name: 'oncall', receivers: ['duty'], escalationOnly: true },
+          ],
+          escalation: { red: { afterMinutes: 3, route: 'oncall' } },
+          retry: { initialSeconds: 0.2, maxSeconds: 1 },
+        },
+      }),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    cluster.killAll();
+    await producer?.disconnect();
+    await receiver.stop();
+  });
+
+  it('delivers every selected transition at least once, repeats with the same key, nothing for the silenced', async () => {
+    const group = `itn-${sfx}`;
+    const env = { HUITIAN_CONFIG: configFile };
+    const members: Member[] = [cluster.start('n0', group, env), cluster.start('n1', group, env), cluster.start('n2', group, env)];
+    await waitFor('the group to assign its 7 tasks', () => cluster.caughtUp(members, 7).catch(() => undefined), 120_000, 500, () => cluster.detail());
+
+    const silence = await cluster.request(members[1]!, 'POST', '/v1/silences', {
+      matchers: { district: TTYN },
+      startsAt: new Date(START - 3600_000).toISOString(),
+      endsAt: new Date(START + 48 * 3600_000).toISOString(),
+      comment: '泵站检修',
+    });
+    expect(silence.status, silence.text).toBe(201);
+    const silenceId = (JSON.parse(silence.text) as { id: string }).id;
+
+    const minutes = 32;
+    const records = (from: number, to: number): TopicMessage[] => {
+      const out: TopicMessage[] = [];
+      for (let m = from; m < to; m++) {
+        const time = new Date(START + m * 60_000).toISOString();
+        const points = [...NOTIFIED.map((p, i) => [p, HLG, depthAt(i, m)] as const), ...SILENCED.map((p, i) => [p, TTYN, depthAt(i, m)] as const)];
+        for (const [pointId, district, depthCm] of points) {
+          const value = JSON.stringify({ specversion: '1.0', id: `${pointId}-${m}`, source: '/sensors/waterlogging', type: 'huitian.waterlogging.reading', time, data: { pointId, depthCm, district } });
+          out.push({ topic, key: pointId, value });
+        }
+      }
+      return out;
+    };
+    // Produced over ~8 s in slices of 4 minutes of readings; the owner of the global stage is
+    // killed once deliveries have started and before the stream is done.
+    let victim: Member | undefined;
+    let deliveredAtKill = 0;
+    for (let slice = 0; slice < minutes / 4; slice++) {
+      await sendByTopic(producer, records(slice * 4, slice * 4 + 4));
+      if (slice === 3) {
+        await waitFor('the first deliveries', () => (receiver.calls.length > 0 ? true : undefined), 60_000, 100, () => cluster.detail());
+        for (const m of members) if ((await cluster.tasks(m)).some((t) => t.task === 'global')) victim = m;
+        expect(victim, 'an owner of the global stage').toBeDefined();
+        victim!.child.kill('SIGKILL');
+        await victim!.exited;
+        deliveredAtKill = receiver.calls.length;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    // Past every transition by more than the allowed lateness (60 s), in every partition.
+    await sendByTopic(producer, records(120, 121));
+    const survivors = members.filter((m) => m !== victim);
+
+    const alerts = await waitFor(
+      'every alert resolved in the view',
+      async () => {
+        const a = await cluster.alerts(survivors[0]!);
+        return a.size === NOTIFIED.length + SILENCED.length && [...a.values()].every((x) => x.status === 'resolved') ? a : undefined;
+      },
+      120_000,
+      500,
+      () => cluster.detail(),
+    );
+    const byEntity = new Map<string, AlertRow & { entityId?: string }>();
+    for (const a of alerts.values()) byEntity.set((a as AlertRow & { entityId: string }).entityId, a);
+    const notifiedIds = NOTIFIED.map((p) => byEntity.get(p)!.id);
+    const silencedIds = SILENCED.map((p) => byEntity.get(p)!.id);
+
+    interface Body {
+      idempotencyKey: string;
+      deliveryId: string;
+      alerts: Array<{ action: string; version: number; alert: { id: string } }>;
+    }
+    const received = () => receiver.calls.filter((c) => c.status === 200).map((c) => ({ key: String(c.headers['idempotency-key']), delivery: String(c.headers['x-huitian-delivery']), body: c.body, parsed: JSON.parse(c.body) as Body }));
+    const want = notifiedIds.flatMap((id) => ['opened', 'escalated', 'escalated_to', 'resolved'].map((action) => `${id} ${action}`)).sort();
+    await waitFor(
+      'every selected transition delivered',
+      () => {
+        const got = new Set(received().flatMap((r) => r.parsed.alerts.map((a) => `${a.alert.id} ${a.action}`)));
+        return want.every((w) => got.has(w)) ? true : undefined;
+      },
+      120_000,
+      250,
+      () => ({ missing: want.filter((w) => !new Set(received().flatMap((r) => r.parsed.alerts.map((a) => `${a.alert.id} ${a.action}`))).has(w)), detail: cluster.detail() }),
+    );
+    // Nothing pending on any survivor once the new owner is done.
+    const lists = await waitFor(
+      'every delivery delivered on every survivor',
+      async () => {
+        const out: Array<Array<{ deliveryId: string; idempotencyKey: string; state: string }>> = [];
+        for (const m of survivors) {
+          const page = await cluster.get<{ items: Array<{ deliveryId: string; idempotencyKey: string; state: string }> }>(m, '/v1/notifications?limit=500');
+          if (page.items.length === 0 || page.items.some((d) => d.state !== 'delivered')) return undefined;
+          out.push(page.items);
+        }
+        return out;
+      },
+      60_000,
+      500,
+    );
+
+    const all = received();
+    // At least once, and a repeat is the same delivery: same idempotency key, same body.
+    const byDelivery = new Map<string, typeof all>();
+    for (const r of all) byDelivery.set(r.delivery, [...(byDelivery.get(r.delivery) ?? []), r]);
+    for (const [, copies] of byDelivery) {
+      expect(new Set(copies.map((c) => c.key)).size).toBe(1);
+      expect(new Set(copies.map((c) => c.body)).size).toBe(1);
+      const only = copies[0]!.parsed.alerts;
+      // groupWaitSeconds 0: one alert per notification, keyed by the alert's id and version.
+      expect(only).toHaveLength(1);
+      expect(copies[0]!.key).toBe(`${only[0]!.alert.id}:${only[0]!.version}`);
+    }
+    // Each transition of an alert is one delivery (no second decision with another key).
+    const keysPerTransition = new Map<string, Set<string>>();
+    for (const r of all) for (const a of r.parsed.alerts) keysPerTransition.set(`${a.alert.id} ${a.action}`, (keysPerTransition.get(`${a.alert.id} ${a.action}`) ?? new Set()).add(r.key));
+    for (const [t, keys] of keysPerTransition) expect(keys.size, t).toBe(1);
+    // Nothing for the silenced ones, although they were raised, and the view says why.
+    expect(all.filter((r) => r.parsed.alerts.some((a) => silencedIds.includes(a.alert.id)))).toEqual([]);
+    for (const id of silencedIds) expect(alerts.get(id)!.history.some((h) => h.action === 'silenced'), id).toBe(true);
+    // Every survivor lists the same deliveries, and the ones received.
+    for (const l of lists) expect(l.map((d) => d.deliveryId).sort()).toEqual([...byDelivery.keys()].sort());
+    expect(deliveredAtKill).toBeGreaterThan(0);
+    expect(deliveredAtKill).toBeLessThan(byDelivery.size);
+    const listed = await cluster.get<{ items: Array<{ id: string; state: string }> }>(survivors[0]!, '/v1/silences');
+    expect(listed.items.map((s) => s.id)).toContain(silenceId);
+    expect(cluster.nonConforming).toEqual([]);
+  }, 300_000);
+});
