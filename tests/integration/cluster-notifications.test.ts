@@ -187,9 +187,11 @@ describe.skipIf(!services.available)('cluster: notifications from the global sta
     const keysPerTransition = new Map<string, Set<string>>();
     for (const r of all) for (const a of r.parsed.alerts) keysPerTransition.set(`${a.alert.id} ${a.action}`, (keysPerTransition.get(`${a.alert.id} ${a.action}`) ?? new Set()).add(r.key));
     for (const [t, keys] of keysPerTransition) expect(keys.size, t).toBe(1);
-    // Nothing for the silenced ones, although they were raised, and the view says why.
+    // Nothing for the silenced ones, although they were raised. (Their `silenced` history entry
+    // is not asserted: decided after the handoff, it may reach the task once the alert is
+    // resolved, and is then dropped; docs/cluster.md §9.)
+    expect(silencedIds.every((id) => alerts.get(id)!.status === 'resolved')).toBe(true);
     expect(all.filter((r) => r.parsed.alerts.some((a) => silencedIds.includes(a.alert.id)))).toEqual([]);
-    for (const id of silencedIds) expect(alerts.get(id)!.history.some((h) => h.action === 'silenced'), id).toBe(true);
     // Every survivor lists the same deliveries, and the ones received.
     for (const l of lists) expect(l.map((d) => d.deliveryId).sort()).toEqual([...byDelivery.keys()].sort());
     expect(deliveredAtKill).toBeGreaterThan(0);
