@@ -167,6 +167,8 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
       commandWaitMs: config.commandWaitMs,
       timeMode: config.timeMode,
       idleTimeoutMs: config.idleTimeoutS * 1000,
+      dataDir: config.dataDir,
+      partialsWorker: { brokers: [...config.kafkaBrokers], clientId: `huitian-brain-${config.instanceId}-partials`, logLevel: config.logLevel },
       onFatal: options.onFatal,
       notifications,
       planner,

@@ -10,6 +10,10 @@
  * alert record's acknowledgement.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Alert, AlertChange } from '../alerts/alert.js';
@@ -36,7 +40,8 @@ import type { EmbeddedStore } from '../sqlite/embedded-store.js';
 import { deadLetterMessage } from '../kafka/kafka-publishers.js';
 import { ClusterMetrics } from './cluster-metrics.js';
 import { CHUNK_BYTES, CheckpointWriter, decodeCheckpoint, newestManifest, partitionOfTask } from './checkpoints.js';
-import { globalPartialRecords, PartialsView, partialMessages, type PartialRecord } from './partials-view.js';
+import { globalPartialRecords, openPartialsFile, PARTIALS_FILE, PartialsView, partialMessages, type PartialRecord } from './partials-view.js';
+import type { PartialsWorkerData } from './partials-view-worker.js';
 import { StateReader, type AlertRecord } from './state-reader.js';
 import { GLOBAL_TASK, GlobalTask, globalReportsOf, type GlobalSnapshot } from './global-task.js';
 import { COMMAND_HEADER, parseTaskId, Task, taskIdOf, type TaskSnapshot } from './task.js';
@@ -65,6 +70,10 @@ export interface ClusterOptions {
   commandWaitMs: number;
   timeMode: 'live' | 'replay';
   idleTimeoutMs: number;
+  /** The data directory: the partials view's file lives there (docs/cluster.md §7). */
+  dataDir: string;
+  /** How the partials view's worker thread connects to Kafka (its own client); without it the view is written on the main thread. */
+  partialsWorker?: { brokers: string[]; clientId: string; logLevel: string };
   onFatal?: (err: Error) => void;
   /**
    * Routes, receivers and escalation (issue 12). With routes, the tasks feed the notification
@@ -111,6 +120,7 @@ export class ClusterRuntime implements DeadLetterForwarder {
   private producer!: Producer;
   private consumer!: Consumer;
   private reader!: StateReader;
+  private viewWorker: Worker | undefined;
   private readonly tasks = new Map<string, AnyTask>();
   private readonly meta = new Map<string, TaskMeta>();
   private readonly restoring = new Map<string, Promise<AnyTask | undefined>>();
@@ -147,7 +157,11 @@ export class ClusterRuntime implements DeadLetterForwarder {
     this.topics = clusterTopicsOf(o.group);
     this.taskConfig = o.engineConfig;
     this.log = o.logger.child({ component: 'cluster' });
-    this.partialsView = o.influx === undefined ? new PartialsView(o.store.db) : undefined;
+    if (o.influx === undefined) {
+      // The view's tables of earlier versions lived in the data file; it has a file of its own now.
+      o.store.db.exec('DROP TABLE IF EXISTS cluster_partials; DROP TABLE IF EXISTS cluster_partial_records');
+      this.partialsView = new PartialsView(openPartialsFile(join(o.dataDir, PARTIALS_FILE)));
+    } else this.partialsView = undefined;
     this.gauges = new ClusterMetrics(o.metrics.registry, {
       owned: () => this.assigned.size,
       restoring: () => [...this.meta.values()].filter((m) => m.restoring).length,
@@ -199,7 +213,8 @@ export class ClusterRuntime implements DeadLetterForwarder {
     this.taskConfig = { ...o.engineConfig, dedupMaxBytes: Math.floor(o.engineConfig.dedupMaxBytes / Math.max(1, inputPartitions)) };
     this.producer = o.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await this.producer.connect();
-    this.reader = new StateReader(o.kafka, this.admin, this.topics, o.group, o.store, o.viewAnnouncers, this.partialsView, o.logger);
+    const viewInWorker = this.partialsView !== undefined && this.startPartialsWorker();
+    this.reader = new StateReader(o.kafka, this.admin, this.topics, o.group, o.store, o.viewAnnouncers, viewInWorker ? undefined : this.partialsView, o.logger);
     this.reader.onDeliveries = () => this.deliveryWorker?.wake();
     await this.reader.start();
     await this.reader.caughtUp(this.topics.alerts);
@@ -230,6 +245,55 @@ export class ClusterRuntime implements DeadLetterForwarder {
       this.idleTimer.unref();
     }
     this.log.info({ group: o.group, inputs: o.inputTopics, internal: this.topics }, 'cluster member started');
+  }
+
+  /**
+   * The partials view written by a worker thread (partials-view-worker.ts): false when it
+   * cannot run (no worker settings, or the compiled worker is not beside this module, as when
+   * the sources run untranspiled), and the state reader writes the view on this thread.
+   */
+  private startPartialsWorker(): boolean {
+    const w = this.o.partialsWorker;
+    const url = new URL('./partials-view-worker.js', import.meta.url);
+    if (w === undefined || url.protocol !== 'file:' || !existsSync(fileURLToPath(url))) return false;
+    const data: PartialsWorkerData = { ...w, group: this.o.group, topic: this.topics.partials, file: join(this.o.dataDir, PARTIALS_FILE) };
+    const worker = new Worker(url, { workerData: data });
+    worker.on('message', (m: { type: string; message?: string }) => {
+      if (m.type !== 'failed') return;
+      this.trouble = `partials view: ${m.message ?? 'failed'}`;
+      this.log.error({ error: m.message }, 'the partials view worker failed; KPI answers stop following G.partials');
+    });
+    worker.on('error', (err) => {
+      this.trouble = `partials view: ${err.message}`;
+      this.log.error({ err }, 'the partials view worker failed; KPI answers stop following G.partials');
+    });
+    worker.on('exit', (code) => {
+      if (this.viewWorker === worker && !this.stopping) {
+        this.trouble = `partials view: its worker exited (code ${code})`;
+        this.log.error({ code }, 'the partials view worker exited');
+      }
+    });
+    this.viewWorker = worker;
+    return true;
+  }
+
+  private async stopPartialsWorker(): Promise<void> {
+    const worker = this.viewWorker;
+    if (worker === undefined) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 10_000);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      worker.once('exit', done);
+      worker.on('message', (m: { type: string }) => {
+        if (m.type === 'stopped') done();
+      });
+      worker.postMessage({ type: 'stop' });
+    });
+    await worker.terminate();
+    this.viewWorker = undefined;
   }
 
   // ---- assignment and restore ----
@@ -783,6 +847,7 @@ export class ClusterRuntime implements DeadLetterForwarder {
     }
     await this.consumer?.disconnect().catch(() => undefined);
     await this.reader?.stop().catch(() => undefined);
+    await this.stopPartialsWorker().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
     this.trouble = 'stopped';

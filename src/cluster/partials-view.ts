@@ -19,6 +19,7 @@
  * over the benchmark stream produced 2.3 M partial records before (the default partitioner's
  * murmur2 of each key and the reader's SQLite upsert of each one were most of its CPU).
  */
+import Database from 'better-sqlite3';
 import type { Message } from 'kafkajs';
 import { FINAL_FAMILIES, type TaskPartials } from '../engine/task-partials.js';
 import { mergeFields, tagsFromKey, type Fields, type PartialDelta } from '../kpis/partials.js';
@@ -96,6 +97,23 @@ const GLOBAL_WRITER = 'global';
 /** Bucket records as Kafka messages, all of a writer to one partition (compaction keys never cross partitions). */
 export function partialMessages(records: readonly PartialRecord[], partition: number): Message[] {
   return records.map((r) => ({ key: r.key, value: r.value, partition }));
+}
+
+/** The view's own file in the data directory (`cluster-partials.sqlite`), beside the instance's data file. */
+export const PARTIALS_FILE = 'cluster-partials.sqlite';
+
+/**
+ * A connection to the view's file. The file is a cache rebuilt from `G.partials` at every
+ * start, so nothing is synced; WAL, so the main thread's reads and the worker's writes never
+ * wait for each other.
+ */
+export function openPartialsFile(path: string): SqliteDatabase {
+  const db = new Database(path);
+  db.pragma('page_size = 16384');
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = OFF');
+  db.pragma('busy_timeout = 5000');
+  return db;
 }
 
 export class PartialsView implements KpiReader {
