@@ -22,7 +22,7 @@
 import Database from 'better-sqlite3';
 import type { Message } from 'kafkajs';
 import { FINAL_FAMILIES, type TaskPartials } from '../engine/task-partials.js';
-import { mergeFields, tagsFromKey, type Fields, type PartialDelta } from '../kpis/partials.js';
+import { mergeFields, tagKeyOf, tagsFromKey, type Fields, type PartialDelta } from '../kpis/partials.js';
 import type { PartialRow } from '../kpis/query.js';
 import type { KpiReader, PartialGrouping } from '../ports.js';
 import type { SqliteDatabase } from '../sqlite/database.js';
@@ -56,15 +56,17 @@ const byTagKey = (a: [string, Fields], b: [string, Fields]) => (a[0] < b[0] ? -1
  * evicts), for each gauge bucket its sampled keys cut into segments.
  */
 export function bucketRecordsOf(writer: string, partials: readonly PartialDelta[], table: TaskPartials): PartialRecord[] {
-  const gauges = new Map<string, { family: string; bucket: number; entries: Array<[string, Fields]> }>();
+  // By family, then bucket: no key string per partial (a gauge samples thousands a minute).
+  const gauges = new Map<string, Map<number, PartialDelta[]>>();
   const mutable = new Map<string, { family: string; bucket: number }>();
   for (const p of partials) {
-    const b = `${p.family}|${p.bucket}`;
     if (FINAL_FAMILIES.has(p.family)) {
-      let g = gauges.get(b);
-      if (g === undefined) gauges.set(b, (g = { family: p.family, bucket: p.bucket, entries: [] }));
-      g.entries.push([p.tagKey, p.fields]);
-    } else mutable.set(b, { family: p.family, bucket: p.bucket });
+      let byBucket = gauges.get(p.family);
+      if (byBucket === undefined) gauges.set(p.family, (byBucket = new Map()));
+      let list = byBucket.get(p.bucket);
+      if (list === undefined) byBucket.set(p.bucket, (list = []));
+      list.push(p);
+    } else mutable.set(`${p.family}|${p.bucket}`, { family: p.family, bucket: p.bucket });
   }
   const out: PartialRecord[] = [];
   // The order of a record's entries means nothing to the reader (it sorts); only a cut into segments needs the sort.
@@ -75,13 +77,71 @@ export function bucketRecordsOf(writer: string, partials: readonly PartialDelta[
     if (held === undefined) for (const p of partials) if (p.family === family && p.bucket === bucket) entries.push([p.tagKey, p.fields]);
     out.push({ key: partialRecordKey(writer, family, bucket, '0'), value: JSON.stringify(entries) });
   }
-  for (const { family, bucket, entries } of gauges.values()) {
-    if (entries.length > GAUGE_SEGMENT_KEYS) entries.sort(byTagKey);
-    for (let i = 0, s = 0; i < entries.length; i += GAUGE_SEGMENT_KEYS, s++) {
-      out.push({ key: partialRecordKey(writer, family, bucket, String(s)), value: JSON.stringify(entries.slice(i, i + GAUGE_SEGMENT_KEYS)) });
+  for (const [family, byBucket] of gauges) {
+    for (const [bucket, entries] of byBucket) {
+      if (entries.length > GAUGE_SEGMENT_KEYS) entries.sort(byDeltaTagKey);
+      for (let i = 0, s = 0; i < entries.length; i += GAUGE_SEGMENT_KEYS, s++) {
+        out.push({ key: partialRecordKey(writer, family, bucket, String(s)), value: columnar(entries, i, Math.min(entries.length, i + GAUGE_SEGMENT_KEYS)) });
+      }
     }
   }
   return out;
+}
+
+const byDeltaTagKey = (a: PartialDelta, b: PartialDelta) => (a.tagKey < b.tagKey ? -1 : a.tagKey > b.tagKey ? 1 : 0);
+
+/**
+ * A gauge segment's entries in columns, `{"t": [tag name, …], "f": [field, …], "r": [row, …]}`:
+ * a row is `[[tag value, …], field value, …]` (tag values in the order of `t`, the sorted
+ * names of the segment's first entry; `null` where an entry lacks a field), or the entry's
+ * tag key string in place of the values when its tag names differ from `t`. Every entry of
+ * a sampled bucket carries the same tags and fields, and their names and the tag key's
+ * separators (escaped by JSON) repeated per entry were two thirds of the bytes: a member
+ * produced as many bytes of gauge partials as it read of input.
+ */
+function columnar(entries: readonly PartialDelta[], from: number, to: number): string {
+  const tagNames = Object.keys(entries[from]!.tags).sort();
+  const names: string[] = [];
+  const index = new Map<string, number>();
+  for (let i = from; i < to; i++) {
+    for (const f in entries[i]!.fields) {
+      if (!index.has(f)) {
+        index.set(f, names.length);
+        names.push(f);
+      }
+    }
+  }
+  const rows: unknown[][] = new Array(to - from);
+  for (let i = from; i < to; i++) {
+    const { tags, tagKey, fields } = entries[i]!;
+    const row: unknown[] = new Array(names.length + 1).fill(null);
+    let n = 0;
+    for (const _ in tags) n++;
+    if (n === tagNames.length && tagNames.every((t) => tags[t] !== undefined)) row[0] = tagNames.map((t) => tags[t]!);
+    else row[0] = tagKey;
+    for (const f in fields) row[index.get(f)! + 1] = fields[f]!;
+    rows[i - from] = row;
+  }
+  return JSON.stringify({ t: tagNames, f: names, r: rows });
+}
+
+/** A bucket record's value as `[tagKey, fields]` entries: the pairs of a mutable family's record, or a gauge segment's columns. */
+export function recordEntries(value: string): Array<[string, Fields]> {
+  const parsed = JSON.parse(value) as Array<[string, Fields]> | { t: string[]; f: string[]; r: unknown[][] };
+  if (Array.isArray(parsed)) return parsed;
+  const { t: tagNames, f: names } = parsed;
+  return parsed.r.map((row) => {
+    const fields: Fields = {};
+    for (let j = 0; j < names.length; j++) {
+      const v = row[j + 1];
+      if (v !== null && v !== undefined) fields[names[j]!] = v as number;
+    }
+    const head = row[0];
+    if (typeof head === 'string') return [head, fields];
+    const tags: Record<string, string> = {};
+    for (let j = 0; j < tagNames.length; j++) tags[tagNames[j]!] = (head as string[])[j]!;
+    return [tagKeyOf(tags), fields];
+  });
 }
 
 /**
@@ -173,7 +233,7 @@ export class PartialsView implements KpiReader {
         flush();
         bucket = r.bucket;
       }
-      for (const e of JSON.parse(r.entries) as Array<[string, Fields]>) pending.push(e);
+      for (const e of recordEntries(r.entries)) pending.push(e);
     }
     flush();
     if (grouping === 'bucket-and-tags') return cells.map((c) => ({ family, bucket: c.bucket, tags: tagsFromKey(c.tagKey), fields: c.fields }));

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert.js';
 import { CheckpointWriter, decodeCheckpoint } from '../../src/cluster/checkpoints.js';
 import { GlobalTask, globalReportsOf, type GlobalSnapshot } from '../../src/cluster/global-task.js';
-import { globalPartialRecords, parsePartialRecordKey, type PartialRecord } from '../../src/cluster/partials-view.js';
+import { globalPartialRecords, parsePartialRecordKey, recordEntries, type PartialRecord } from '../../src/cluster/partials-view.js';
 import { COMMAND_HEADER, Task, type TaskRecord, type TaskSnapshot } from '../../src/cluster/task.js';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../../src/engine/engine.js';
 import type { TaskReport } from '../../src/engine/global-stage.js';
@@ -135,7 +135,7 @@ function expandRecords(records: Map<string, string>): Map<string, Record<string,
   const out = new Map<string, Record<string, number>>();
   for (const [key, value] of records) {
     const k = parsePartialRecordKey(key)!;
-    for (const [tagKey, fields] of JSON.parse(value) as Array<[string, Record<string, number>]>) {
+    for (const [tagKey, fields] of recordEntries(value)) {
       const id = `${k.writer}|${k.family}|${k.bucket}|${tagKey}`;
       if (out.has(id)) throw new Error(`${id} in two bucket records`);
       out.set(id, fields);
