@@ -5,22 +5,9 @@
  * at the end (`down kafka`) when the benchmark started it.
  */
 import { spawnSync } from 'node:child_process';
-import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-function portOpen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
+import { portOpen } from '../scripts/cluster-input.js';
 
 /** The repository root, from benchmarks/ or dist-bench/benchmarks/. */
 function repoRoot(): string {

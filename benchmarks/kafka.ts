@@ -22,12 +22,11 @@ import type { Producer } from 'kafkajs';
 import { clusterTopicsOf } from '../src/cluster/topics.js';
 import { loadConfig } from '../src/config.js';
 import { createKafka } from '../src/kafka/kafka-client.js';
-import { entityKeyOf } from '../src/events/routing.js';
 import { createLogger } from '../src/logger.js';
+import { DOMAINS, inputRecords, type InputRecord } from '../scripts/cluster-input.js';
 import { ask, exited, forkChild, waitFor } from './child.js';
 import { forEachLine, type Batch } from './stream.js';
 
-export const DOMAINS = ['waterlogging', 'utility', 'parking', 'dispatch'] as const;
 export const PARTITIONS = 6;
 
 export interface KafkaResult {
@@ -72,32 +71,7 @@ export interface KafkaOptions {
   failover?: boolean;
 }
 
-interface Row {
-  topic: string;
-  key: string | null;
-  value: string;
-}
-
-/** NDJSON lines as input records: topic by domain, key by entity (a malformed line goes unkeyed to the first topic). */
-export function inputRecords(lines: Iterable<string>, prefix: string): Row[] {
-  const out: Row[] = [];
-  for (const line of lines) {
-    let key: string | null = null;
-    let domain: string = DOMAINS[0];
-    try {
-      const e = JSON.parse(line) as { type?: unknown; data?: unknown };
-      key = entityKeyOf(e) ?? null;
-      const d = typeof e.type === 'string' ? e.type.split('.')[1] : undefined;
-      if (d !== undefined && (DOMAINS as readonly string[]).includes(d)) domain = d;
-    } catch {
-      // A malformed fault line is a record too: the task dead-letters it.
-    }
-    out.push({ topic: `${prefix}.${domain}`, key, value: line });
-  }
-  return out;
-}
-
-async function send(producer: Producer, rows: readonly Row[]): Promise<void> {
+async function send(producer: Producer, rows: readonly InputRecord[]): Promise<void> {
   const byTopic = new Map<string, Array<{ key: string | null; value: string }>>();
   for (const { topic, key, value } of rows) {
     let list = byTopic.get(topic);

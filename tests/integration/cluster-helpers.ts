@@ -7,12 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { entityKeyOf } from '../../src/events/routing.js';
 import { KPI_CATALOGUE } from '../../src/kpis/catalogue.js';
 import { OpenApiConformance, type OpenApiDocument } from '../helpers/openapi-conformance.js';
-import { normalise, waitFor, type TopicMessage } from './helpers.js';
+import { normalise, waitFor } from './helpers.js';
 
-export const DOMAINS = ['waterlogging', 'utility', 'parking', 'dispatch'] as const;
+export { DOMAINS, inputRecords } from '../../scripts/cluster-input.js';
 
 export interface Member {
   name: string;
@@ -25,25 +24,6 @@ export interface Member {
 }
 
 let nextPort = 20_000 + Math.floor(Math.random() * 20_000);
-
-/** Simulated lines as input records: topic by type, key by entity (a malformed line goes unkeyed to the first topic). */
-export function inputRecords(lines: Iterable<string>, prefix: string): TopicMessage[] {
-  const out: TopicMessage[] = [];
-  for (const line of lines) {
-    let key: string | null = null;
-    let domain: string = DOMAINS[0];
-    try {
-      const e = JSON.parse(line) as { type?: unknown; data?: unknown };
-      key = entityKeyOf(e) ?? null;
-      const d = typeof e.type === 'string' ? e.type.split('.')[1] : undefined;
-      if (d !== undefined && (DOMAINS as readonly string[]).includes(d)) domain = d;
-    } catch {
-      // A malformed fault line goes to a topic too: it must be dead-lettered, not lost.
-    }
-    out.push({ topic: `${prefix}.${domain}`, key, value: line });
-  }
-  return out;
-}
 
 export class ClusterHarness {
   readonly members: Member[] = [];

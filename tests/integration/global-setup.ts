@@ -5,8 +5,8 @@
  * the integration tests are skipped, loudly, with the reason.
  */
 import { spawnSync } from 'node:child_process';
-import { createConnection } from 'node:net';
 import type { TestProject } from 'vitest/node';
+import { portOpen } from '../../scripts/cluster-input.js';
 
 export interface ServicesInfo {
   available: boolean;
@@ -40,19 +40,6 @@ const ADDRESSES = {
   nats: ['127.0.0.1', portFromEnv('NATS_PORT', 4222)],
   influx: ['127.0.0.1', portFromEnv('INFLUX_PORT', 8086)],
 } as const;
-
-function portOpen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 async function allRunning(): Promise<boolean> {
   const states = await Promise.all(Object.values(ADDRESSES).map(([h, p]) => portOpen(h, p)));
