@@ -66,6 +66,8 @@ export class TaskPartials extends PartialBuffer {
   private readonly byBucket = new Map<string, Map<string, Entry>>();
   /** Keys written in this step, in the order first written. */
   private touched = new Map<string, Entry>();
+  /** Gauge samples of this step (addSample). */
+  private samples: PartialDelta[] = [];
   /** Deltas to a mutable key that had already left the table: must stay 0 (a bug otherwise). */
   retouched = 0;
   private evictedBefore = new Map<string, number>();
@@ -110,20 +112,30 @@ export class TaskPartials extends PartialBuffer {
     return this.byBucket.get(`${family}|${bucket}`);
   }
 
+  /**
+   * A gauge's sample of one series for one minute: taken once, in one step, so it needs no
+   * key (a key string per sampled series was 4 % of a cluster member's CPU on the benchmark
+   * stream), and its fields object is the gauge's own, which the gauge replaces instead of
+   * changing, so it is passed on as it is (as PartialBuffer does).
+   */
   override addSample(series: Series, bucket: number, fields: Fields): void {
-    this.touched.set(`${series.id}|${bucket}`, { family: series.family, bucket, tags: series.tags, tagKey: series.tagKey, fields });
+    this.samples.push({ family: series.family, bucket, tags: series.tags, tagKey: series.tagKey, fields });
   }
 
   override get size(): number {
-    return this.touched.size;
+    return this.touched.size + this.samples.length;
   }
 
-  /** The absolute values of every key written since the last drain. */
+  /** The absolute values of every key written since the last drain (the keyed ones, then the samples). */
   override drain(): PartialDelta[] {
-    if (this.touched.size === 0) return [];
+    if (this.touched.size === 0 && this.samples.length === 0) return [];
     const out: PartialDelta[] = [];
     for (const e of this.touched.values()) out.push({ family: e.family, bucket: e.bucket, tags: e.tags, tagKey: e.tagKey, fields: { ...e.fields } });
     this.touched = new Map();
+    if (this.samples.length > 0) {
+      for (const d of this.samples) out.push(d);
+      this.samples = [];
+    }
     return out;
   }
 
@@ -156,6 +168,7 @@ export class TaskPartials extends PartialBuffer {
     this.table.clear();
     this.byBucket.clear();
     this.touched = new Map();
+    this.samples = [];
     for (const [family, bucket, tagKey, tags, fields] of s.entries) {
       this.keep(`${family}|${tagKey}|${bucket}`, { family, bucket, tags, tagKey, fields: { ...fields } });
     }

@@ -58,7 +58,8 @@ describe('TaskPartials', () => {
     const series = seriesOf('waterlogging', { district: '回龙观街道', pointId: 'HLG-001' });
     t.addSample(series, T0, { depth_sum: 18.5, depth_count: 1 });
     t.add('waterlogging_by_district', T0, { district: '回龙观街道' }, { points: 1, rollup_series: 1 });
-    expect(t.drain().map((p) => p.fields)).toEqual([{ depth_sum: 18.5, depth_count: 1 }, { points: 1, rollup_series: 1 }]);
+    // The keyed partials first, then the samples (which need no key).
+    expect(t.drain().map((p) => p.fields)).toEqual([{ points: 1, rollup_series: 1 }, { depth_sum: 18.5, depth_count: 1 }]);
     expect(t.tableSize).toBe(0);
     expect(t.snapshot().entries).toEqual([]);
   });
