@@ -102,27 +102,42 @@ const byDeltaTagKey = (a: PartialDelta, b: PartialDelta) => (a.tagKey < b.tagKey
 function columnar(entries: readonly PartialDelta[], from: number, to: number): string {
   const tagNames = Object.keys(entries[from]!.tags).sort();
   const names: string[] = [];
-  const index = new Map<string, number>();
+  const seen = new Set<string>();
+  let last: Fields | undefined;
   for (let i = from; i < to; i++) {
-    for (const f in entries[i]!.fields) {
-      if (!index.has(f)) {
-        index.set(f, names.length);
+    const fields = entries[i]!.fields;
+    // Most entries share their series' fields object with other minutes, and all their names.
+    if (fields === last) continue;
+    last = fields;
+    for (const f in fields) {
+      if (!seen.has(f)) {
+        seen.add(f);
         names.push(f);
       }
     }
   }
-  const rows: unknown[][] = new Array(to - from);
+  // Packed arrays built by push (JSON.stringify is slower over holey ones).
+  const rows: unknown[][] = [];
   for (let i = from; i < to; i++) {
     const { tags, tagKey, fields } = entries[i]!;
-    const row: unknown[] = new Array(names.length + 1).fill(null);
-    let n = 0;
-    for (const _ in tags) n++;
-    if (n === tagNames.length && tagNames.every((t) => tags[t] !== undefined)) row[0] = tagNames.map((t) => tags[t]!);
-    else row[0] = tagKey;
-    for (const f in fields) row[index.get(f)! + 1] = fields[f]!;
-    rows[i - from] = row;
+    const row: unknown[] = [];
+    if (hasExactly(tags, tagNames)) {
+      const values: string[] = [];
+      for (const t of tagNames) values.push(tags[t]!);
+      row.push(values);
+    } else row.push(tagKey);
+    for (const f of names) row.push(fields[f] ?? null);
+    rows.push(row);
   }
   return JSON.stringify({ t: tagNames, f: names, r: rows });
+}
+
+function hasExactly(tags: Readonly<Record<string, string>>, names: readonly string[]): boolean {
+  let n = 0;
+  for (const _ in tags) n++;
+  if (n !== names.length) return false;
+  for (const name of names) if (tags[name] === undefined) return false;
+  return true;
 }
 
 /** A bucket record's value as `[tagKey, fields]` entries: the pairs of a mutable family's record, or a gauge segment's columns. */
