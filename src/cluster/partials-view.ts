@@ -1,12 +1,14 @@
 /**
  * KPI partials in a cluster without InfluxDB (docs/cluster.md §7): tasks write **bucket
  * records** to the compacted `G.partials` topic and every instance reads them into a table in
- * its data file and answers from it. Sums run in one fixed order (bucket, tags, writer), so
+ * a file of its own (`cluster-partials.sqlite`, written by partials-view-worker.ts) and
+ * answers from it. Sums run in one fixed order (bucket, tags, writer), so
  * every instance answers the same, bit for bit.
  *
  * A bucket record is key `<writer>|<family>|<bucket>|<segment>` → the absolute fields of
- * every tag key of that segment of the writer's bucket, `[[tagKey, fields], …]`. Compaction keeps the latest record of a key, so each record must be the segment's
- * whole content:
+ * every tag key of that segment of the writer's bucket: `[[tagKey, fields], …]`, or for a
+ * gauge segment the same in columns (`columnar`). Compaction keeps the latest record of a
+ * key, so each record must be the segment's whole content:
  *
  * - a mutable family's bucket (`fire_response`, `alert_ack`, …) is one record (segment 0)
  *   carrying every key the task's partial table holds of that bucket; its keys enter the

@@ -1,7 +1,9 @@
 /**
  * What every instance of a cluster reads in full (docs/cluster.md §2): the alert view
  * (`G.alerts`), the latest checkpoint records (`G.tasks`), the notification outbox and
- * silences (`G.notifications`) and, without InfluxDB, the KPI partials (`G.partials`). A consumer of its own group (one per process start), from the
+ * silences (`G.notifications`) and, without InfluxDB, the KPI partials (`G.partials`) when
+ * the partials view has no worker thread of its own (partials-view-worker.ts, which reads
+ * them as a rule). A consumer of its own group (one per process start), from the
  * beginning, never committing: the topics are compacted, so the latest value of each key
  * is what matters, and a fresh start rebuilds the view.
  */
