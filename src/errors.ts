@@ -30,6 +30,11 @@ export const ERROR_CODES = {
   NOT_READY: { status: 503, retriable: true, message: 'the service is not ready: {details}' },
   STORE_UNAVAILABLE: { status: 503, retriable: true, message: 'a store is unavailable: {details}' },
   SOURCE_UNAVAILABLE: { status: 503, retriable: true, message: 'an event source is unavailable: {details}' },
+  CAP_NOT_NUMBERED: {
+    status: 503,
+    retriable: true,
+    message: 'the CAP identifier of alert {id} version {version} is not numbered yet: the global stage numbers it and every instance reads it shortly after (docs/cluster.md §10)',
+  },
   INTERNAL: { status: 500, retriable: true, message: 'internal error; the event was not lost if the request is retried (reference {reference})' },
 } as const satisfies Record<string, { status: number; retriable: boolean; message: string }>;
 

@@ -118,6 +118,28 @@ export interface NotificationTransport {
   send(delivery: StoredDelivery): Promise<DeliveryResult>;
 }
 
+/** A CAP message of a stored alert version: its GB/T 35965.1 identifier and `sent` time (the second). */
+export interface CapMessageRef {
+  version: number;
+  identifier: string;
+  sent: number;
+}
+
+/** A version's CAP message and the one it references (the alert's previous message), or null. */
+export interface CapNumbered {
+  message: CapMessageRef;
+  previous: { identifier: string; sent: number } | null;
+}
+
+/**
+ * Where the CAP renderer takes identifiers from: the embedded store numbers them itself in
+ * single mode; in cluster mode they come from the global task (docs/cluster.md §10) and a
+ * version not numbered yet is undefined.
+ */
+export interface CapMessages {
+  capNumberOf(a: Alert): CapNumbered | undefined;
+}
+
 export interface CommittedAlertEvent {
   seq: number;
   action: AlertChange['action'];

@@ -14,7 +14,7 @@ import type { ReadinessCheck } from './http/app-deps.js';
 import { buildApp } from './http/app.js';
 import { ServiceMetrics } from './metrics.js';
 import { Pipeline } from './pipeline/pipeline.js';
-import type { KpiReader } from './ports.js';
+import type { CapMessages, KpiReader } from './ports.js';
 import { openDatabase } from './sqlite/database.js';
 import { EmbeddedStore } from './sqlite/embedded-store.js';
 import { InfluxKpiStore } from './influx/influx-kpi-store.js';
@@ -91,7 +91,12 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
   store.wallClock = wallClock;
   const notifications = config.notifications;
   store.capIssuerCode = notifications.cap.issuerCode;
-  const renderCap = capRenderer(store, notifications.cap, config.timeMode === 'replay' ? notifications.cap.replayStatus : notifications.cap.status);
+  const clusterMode = config.kafkaBrokers.length > 0 && config.kafkaMode === 'cluster';
+  // In a cluster the global task numbers CAP identifiers (docs/cluster.md §10); the store mirrors them.
+  store.capNumbering = !clusterMode;
+  let clusterRef: ClusterRuntime | undefined;
+  const capMessages: CapMessages = clusterMode ? { capNumberOf: (a) => (clusterRef ?? store).capNumberOf(a) } : store;
+  const renderCap = capRenderer(capMessages, notifications.cap, config.timeMode === 'replay' ? notifications.cap.replayStatus : notifications.cap.status);
   let pipelineRef: Pipeline | undefined;
   const metrics = new ServiceMetrics(store, wallClock, () => pipelineRef?.engine.stats().maxEventTime ?? null, () => store.deliveryCounts());
   // Receivers on NATS or Kafka use the service's connections once they are up; until then
@@ -145,7 +150,6 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
   });
   pipelineRef = pipeline;
   metrics.observeDedup(() => pipeline.engine.stats(), config.dedupMaxMb * 1024 * 1024);
-  const clusterMode = config.kafkaBrokers.length > 0 && config.kafkaMode === 'cluster';
   let cluster: ClusterRuntime | undefined;
   if (clusterMode) {
     cluster = new ClusterRuntime({
@@ -174,6 +178,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
       planner,
     });
     const c = cluster;
+    clusterRef = c;
     readiness.push({ name: 'cluster', check: () => c.problem() });
   }
   // Cluster mode: it delivers only while this instance owns the global stage, from the
@@ -221,7 +226,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
     for (const s of sources) readiness.push({ name: s.name, check: () => s.problem() });
   };
 
-  const app = await buildApp({ config, logger, pipeline, alerts: store, deadLetters: store, kpis, metrics, hub, readiness, wallClock, store, renderCap, consoleDir: options.consoleDir, cluster });
+  const app = await buildApp({ config, logger, pipeline, alerts: store, deadLetters: store, kpis, metrics, hub, readiness, wallClock, store, renderCap, capMessages, consoleDir: options.consoleDir, cluster });
   let ticker: NodeJS.Timeout | undefined;
   let flusher: NodeJS.Timeout | undefined;
   let stopped = false;

@@ -23,3 +23,13 @@ export function beijingCapTime(ms: number): string {
 export function capIdentifier(issuerCode: string, sentMs: number, sequence: number): string {
   return `${issuerCode}_${beijingTimeCode(sentMs)}_${sequence}`;
 }
+
+/**
+ * The second a version's message is sent at: its last change (the newest of its opening
+ * and its history entries), cut to the second the identifier names.
+ */
+export function capSentSecondOf(a: { openedAt: number; history: ReadonlyArray<{ at: number }> }): number {
+  let sent = a.openedAt;
+  for (const h of a.history) if (h.at > sent) sent = h.at;
+  return Math.floor(sent / 1000) * 1000;
+}

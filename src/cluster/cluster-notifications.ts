@@ -79,8 +79,16 @@ export class ClusterNotifications {
   private readonly seen = new Map<string, Seen>();
   private resolvedCount = 0;
   private prunedAt = Number.NEGATIVE_INFINITY;
+  /**
+   * Without routes the tasks still send their transitions (for the CAP numbers, §10) but no
+   * watermarks: the stage is not fed (it would queue them for a clock that never comes) and
+   * the memory of repeats is pruned on the transitions' own times.
+   */
+  private readonly routed: boolean;
+  private newestAlertAt = Number.NEGATIVE_INFINITY;
 
   constructor(config: NotificationsConfig, snapshot?: ClusterNotificationsSnapshot) {
+    this.routed = config.routes.length > 0;
     this.stage = snapshot === undefined ? new NotificationStage(config) : NotificationStage.restore(config, snapshot.stage);
     if (snapshot !== undefined) {
       for (const [t, w] of snapshot.clocks) this.clocks.set(t, w);
@@ -108,6 +116,11 @@ export class ClusterNotifications {
       this.seen.delete(r.alert.id);
     } else if (resolvedAt !== null) this.resolvedCount++;
     this.seen.set(r.alert.id, { version: r.version, task: r.task, resolvedAt });
+    if (!this.routed) {
+      if (r.alert.updatedAt > this.newestAlertAt) this.newestAlertAt = r.alert.updatedAt;
+      this.prune(this.newestAlertAt);
+      return true;
+    }
     this.stage.offer([{ action: r.action, alert: r.alert }]);
     this.advance(out);
     return true;

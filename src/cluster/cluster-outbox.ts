@@ -1,6 +1,7 @@
 /**
  * The notification outbox of a cluster (docs/cluster.md §10): `G.notifications`, compacted,
- * key `d|<delivery id>` → the delivery with its state, `s|<silence id>` → the silence.
+ * key `d|<delivery id>` → the delivery with its state, `s|<silence id>` → the silence,
+ * `c|<alert id>|<version>` → the CAP identifier the global task gave that alert version.
  * Every instance reads it into the outbox and silence tables of its data file (so
  * `GET /v1/notifications` and `/v1/silences` answer alike everywhere); the owner of the
  * global stage writes the deliveries its stage decides, and its worker writes each outcome
@@ -8,13 +9,15 @@
  * sends only what is still pending.
  */
 import type { Message } from 'kafkajs';
+import type { CapAssignment } from './cap-numbering.js';
 import type { Silence } from '../notifications/silences.js';
 import type { DeliveryOutbox, DeliveryState, OutboxDelivery, StoredDelivery } from '../ports.js';
 import type { EmbeddedStore } from '../sqlite/embedded-store.js';
 
 export type NotificationRecord =
   | { type: 'delivery'; delivery: OutboxDelivery; state: DeliveryState; status?: number | null; error?: string | null; at?: number }
-  | { type: 'silence'; silence: Silence };
+  | { type: 'silence'; silence: Silence }
+  | ({ type: 'cap' } & CapAssignment);
 
 export function deliveryMessage(delivery: OutboxDelivery, state: DeliveryState = 'pending', outcome: { status?: number | null; error?: string | null; at?: number } = {}): Message {
   const record: NotificationRecord = { type: 'delivery', delivery, state, ...outcome };
@@ -24,6 +27,11 @@ export function deliveryMessage(delivery: OutboxDelivery, state: DeliveryState =
 export function silenceMessage(silence: Silence): Message {
   const record: NotificationRecord = { type: 'silence', silence };
   return { key: `s|${silence.id}`, value: JSON.stringify(record) };
+}
+
+export function capMessage(c: CapAssignment): Message {
+  const record: NotificationRecord = { type: 'cap', ...c };
+  return { key: `c|${c.alertId}|${c.version}`, value: JSON.stringify(record) };
 }
 
 /**
@@ -37,6 +45,7 @@ export function applyNotificationRecords(store: EmbeddedStore, messages: Readonl
   const deliveries: OutboxDelivery[] = [];
   const silences: Silence[] = [];
   const outcomes: Array<Extract<NotificationRecord, { type: 'delivery' }>> = [];
+  const caps: CapAssignment[] = [];
   for (const m of messages) {
     if (m.value === null) continue;
     let r: NotificationRecord;
@@ -46,12 +55,15 @@ export function applyNotificationRecords(store: EmbeddedStore, messages: Readonl
       continue;
     }
     if (r.type === 'silence') silences.push(r.silence);
+    else if (r.type === 'cap') caps.push(r);
     else if (r.type === 'delivery') {
       deliveries.push(r.delivery);
       if (r.state === 'pending') added = true;
       else outcomes.push(r);
     }
   }
+  // Before the deliveries of the same records: the owner wrote a version's number first.
+  if (caps.length > 0) store.mirrorCapMessages(caps);
   if (deliveries.length > 0 || silences.length > 0) store.commit({ log: null, partials: [], alerts: [], deadLetters: [], deliveries, silences });
   for (const o of outcomes) {
     const row = store.getDelivery(o.delivery.deliveryId);

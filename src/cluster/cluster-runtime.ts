@@ -32,9 +32,9 @@ import type { DeliveryPlanner } from '../delivery/planner.js';
 import type { NotificationsConfig } from '../notifications/notifications-config.js';
 import { DEFAULT_NOTIFICATIONS } from '../notifications/notifications-config.js';
 import type { Silence } from '../notifications/silences.js';
-import { ClusterOutbox, deliveryMessage, silenceMessage } from './cluster-outbox.js';
+import { capMessage, ClusterOutbox, deliveryMessage, silenceMessage } from './cluster-outbox.js';
 import type { StageAlertRecord, StageProgressRecord } from './cluster-notifications.js';
-import type { AlertAnnouncer, CommittedAlertEvent, DeadLetter, DeadLetterForwarder } from '../ports.js';
+import type { AlertAnnouncer, CapMessages, CapNumbered, CommittedAlertEvent, DeadLetter, DeadLetterForwarder } from '../ports.js';
 import type { RulesConfig } from '../alerts/rules-config.js';
 import type { EmbeddedStore } from '../sqlite/embedded-store.js';
 import { deadLetterMessage } from '../kafka/kafka-publishers.js';
@@ -113,7 +113,7 @@ export const CATCH_UP_CHECKPOINT_RECORDS = 1000n;
 
 export type OperateResult = { alert: Alert } | { pending: { status: 'pending'; alertId: string; requestId: string; follow: string } };
 
-export class ClusterRuntime implements DeadLetterForwarder {
+export class ClusterRuntime implements DeadLetterForwarder, CapMessages {
   readonly topics: ClusterTopics;
   readonly partialsView: PartialsView | undefined;
   private admin!: Admin;
@@ -172,6 +172,17 @@ export class ClusterRuntime implements DeadLetterForwarder {
         .send({ topic: this.topics.notifications, acks: -1, messages: [m] })
         .catch((err: unknown) => this.log.warn({ err }, 'delivery outcome not written to the notifications topic; the next owner of the stage may send it again'));
     });
+  }
+
+  /**
+   * The CAP message of an alert version (§10): the global task's own numbers while this
+   * instance owns it (a delivery is rendered in the batch that numbers it), else the mirror of
+   * `G.notifications`; undefined while the version is not numbered (yet).
+   */
+  capNumberOf(a: Alert): CapNumbered | undefined {
+    const owned = this.tasks.get(GLOBAL_TASK);
+    const version = a.history.length;
+    return (owned instanceof GlobalTask ? owned.cap.find(a.id, version) : undefined) ?? this.o.store.capNumberOf(a);
   }
 
   /** The instance's producer once started (Kafka receivers of notifications use it). */
@@ -492,13 +503,14 @@ export class ClusterRuntime implements DeadLetterForwarder {
     if (Number.isFinite(wm)) this.gauges.watermark.set({ task: task.id }, wm / 1000);
     const reports = globalReportsOf(task.id, out, wm, this.dispatchTasks.includes(task.id));
     const extra: Array<[string, Message]> = [];
+    // The notification stage's input (§10), after the task's other records of the batch: its
+    // transitions — always, as the global task numbers their CAP identifiers — then, with
+    // routes, how far its watermark has come.
+    for (const a of out.alerts) {
+      const r: StageAlertRecord = { kind: 'stage-alert', task: task.id, version: a.alert.history.length, action: a.action, alert: a.alert };
+      extra.push([this.topics.global, { key: task.id, value: JSON.stringify(r) }]);
+    }
     if (this.stageFeed) {
-      // The notification stage's input (§10), after the task's other records of the batch:
-      // its transitions, then how far its watermark has come.
-      for (const a of out.alerts) {
-        const r: StageAlertRecord = { kind: 'stage-alert', task: task.id, version: a.alert.history.length, action: a.action, alert: a.alert };
-        extra.push([this.topics.global, { key: task.id, value: JSON.stringify(r) }]);
-      }
       const meta = this.meta.get(task.id);
       if (meta !== undefined && Number.isFinite(wm) && wm > (meta.stageWatermark ?? Number.NEGATIVE_INFINITY)) {
         meta.stageWatermark = wm;
@@ -513,6 +525,8 @@ export class ClusterRuntime implements DeadLetterForwarder {
     const out = task.process(messages);
     for (const r of out.refused) this.log.warn({ task: GLOBAL_TASK, ...r }, 'operator command refused by the global stage');
     const extra: Array<[string, Message]> = [];
+    // The CAP numbers first: a delivery rendered with one is never in the topic before it.
+    for (const c of out.cap) extra.push([this.topics.notifications, capMessage(c)]);
     const n = out.notify;
     if (this.o.planner !== undefined) {
       for (const notification of n.notifications) {

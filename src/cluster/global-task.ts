@@ -13,6 +13,7 @@ import type { PartialDelta } from '../kpis/partials.js';
 import { BUCKET_MS } from '../kpis/partials.js';
 import { DEFAULT_NOTIFICATIONS, type NotificationsConfig } from '../notifications/notifications-config.js';
 import type { Silence } from '../notifications/silences.js';
+import { CapNumbering, type CapAssignment, type CapNumberingSnapshot } from './cap-numbering.js';
 import { ClusterNotifications, emptyNotifyOutput, type ClusterNotificationsSnapshot, type NotifyOutput, type StageAlertRecord, type StageProgressRecord } from './cluster-notifications.js';
 import { COMMAND_HEADER, type TaskOutput, type TaskRecord } from './task.js';
 
@@ -24,12 +25,16 @@ export interface GlobalOutput {
   refused: Array<{ alertId: string; kind: string }>;
   /** What the notification stage decided; annotations only of the tasks' alerts (the global stage's own are applied here). */
   notify: NotifyOutput;
+  /** CAP identifiers numbered in the batch (§10), in the order given: written before its deliveries. */
+  cap: CapAssignment[];
 }
 
 export interface GlobalSnapshot {
   stage: unknown;
   /** Absent in a checkpoint from before the cluster's notification stage: it starts empty. */
   notifications?: ClusterNotificationsSnapshot;
+  /** Absent in a checkpoint from before the cluster's CAP numbering: it starts empty. */
+  cap?: CapNumberingSnapshot;
 }
 
 export class GlobalTask {
@@ -40,6 +45,7 @@ export class GlobalTask {
     /** Next offset of `G.global` to apply. */
     public next: bigint,
     readonly notify: ClusterNotifications,
+    readonly cap: CapNumbering = new CapNumbering(DEFAULT_NOTIFICATIONS.cap.issuerCode),
   ) {}
 
   static restore(
@@ -51,26 +57,47 @@ export class GlobalTask {
     timeZone: string,
     notifications: NotificationsConfig = DEFAULT_NOTIFICATIONS,
   ): GlobalTask {
-    if (snapshot === null) return new GlobalTask(new GlobalStage(rules, dispatchTasks, timeZone), start, new ClusterNotifications(notifications));
-    return new GlobalTask(GlobalStage.restore(rules, dispatchTasks, snapshot.stage, timeZone), offset ?? start, new ClusterNotifications(notifications, snapshot.notifications));
+    const issuer = notifications.cap.issuerCode;
+    if (snapshot === null) return new GlobalTask(new GlobalStage(rules, dispatchTasks, timeZone), start, new ClusterNotifications(notifications), new CapNumbering(issuer));
+    return new GlobalTask(
+      GlobalStage.restore(rules, dispatchTasks, snapshot.stage, timeZone),
+      offset ?? start,
+      new ClusterNotifications(notifications, snapshot.notifications),
+      new CapNumbering(issuer, snapshot.cap),
+    );
   }
 
   snapshot(): GlobalSnapshot {
-    return { stage: this.stage.snapshot(), notifications: this.notify.snapshot() };
+    return { stage: this.stage.snapshot(), notifications: this.notify.snapshot(), cap: this.cap.snapshot() };
   }
 
   process(records: readonly TaskRecord[]): GlobalOutput {
-    const out: GlobalOutput = { partials: [], alerts: [], refused: [], notify: emptyNotifyOutput() };
+    const out: GlobalOutput = { partials: [], alerts: [], refused: [], notify: emptyNotifyOutput(), cap: [] };
     for (const m of records) {
+      const decided = out.notify.notifications.length;
       this.apply(m, out);
       this.applyOwnAnnotations(out);
+      // Then the versions the record's notifications carry (the stage's view of the alert),
+      // as single mode's renderer numbers a version it meets first: per record, so the
+      // numbers do not depend on where a batch ends.
+      for (let i = decided; i < out.notify.notifications.length; i++) {
+        for (const item of out.notify.notifications[i]!.items) this.numberVersion(item.alert, item.version, out);
+      }
     }
     return out;
   }
 
+  private numberVersion(alert: AlertChange['alert'], version: number, out: GlobalOutput): void {
+    const c = this.cap.number(alert, version);
+    if (c !== undefined) out.cap.push(c);
+  }
+
   /** The global stage's alerts go to the notification stage as its tasks' do. */
   private offerOwn(alerts: readonly AlertChange[], out: GlobalOutput): void {
-    for (const a of alerts) this.notify.offerAlert({ task: GLOBAL_TASK, version: a.alert.history.length, action: a.action, alert: a.alert }, out.notify);
+    for (const a of alerts) {
+      const version = a.alert.history.length;
+      if (this.notify.offerAlert({ task: GLOBAL_TASK, version, action: a.action, alert: a.alert }, out.notify)) this.numberVersion(a.alert, version, out);
+    }
   }
 
   /** Annotations of the global stage's own alerts (kpi_breach) are applied here, in the same step. */
@@ -123,7 +150,8 @@ export class GlobalTask {
       }
       if (body.kind === 'stage-alert') {
         const r = body as unknown as StageAlertRecord;
-        this.notify.offerAlert(r, out.notify);
+        // A repeat (a task re-read) keeps the number its first offer was given.
+        if (this.notify.offerAlert(r, out.notify)) this.numberVersion(r.alert, r.version, out);
         return;
       }
       if (body.kind === 'stage-progress') {

@@ -1,15 +1,15 @@
-/** CAP messages of stored alert versions: identifiers from the store, XML from src/cap. */
+/** CAP messages of stored alert versions: identifiers from the store (or the cluster's numbers), XML from src/cap. */
 import { versionOf, type Alert } from '../alerts/alert.js';
 import { renderCapMessage } from '../cap/cap-message.js';
+import { HuitianError } from '../errors.js';
 import type { CapConfig } from '../notifications/notifications-config.js';
-import type { EmbeddedStore } from '../sqlite/embedded-store.js';
+import type { CapMessages } from '../ports.js';
 
-export function capRenderer(store: EmbeddedStore, config: CapConfig, status: CapConfig['status']): (alert: Alert) => string {
+/** A version with no number yet (cluster mode, §10) is CAP_NOT_NUMBERED, never given one here. */
+export function capRenderer(store: CapMessages, config: CapConfig, status: CapConfig['status']): (alert: Alert) => string {
   return (alert) => {
-    const message = store.capMessageOf(alert);
-    const v = versionOf(alert);
-    let previous: { identifier: string; sent: number } | null = null;
-    for (const ref of store.capMessagesOf(alert.id)) if (ref.version < v) previous = ref;
-    return renderCapMessage(alert, { config, status, message, previous });
+    const numbered = store.capNumberOf(alert);
+    if (numbered === undefined) throw new HuitianError('CAP_NOT_NUMBERED', { id: alert.id, version: versionOf(alert) });
+    return renderCapMessage(alert, { config, status, message: numbered.message, previous: numbered.previous });
   };
 }

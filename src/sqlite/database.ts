@@ -133,6 +133,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE engine_snapshot ADD COLUMN generation INTEGER;
   `,
+  // Cluster mode: the message a version references, as the global task numbered it
+  // (docs/cluster.md §10). NULL in single mode, which finds it among the alert's rows.
+  `
+  ALTER TABLE cap_messages ADD COLUMN previous_identifier TEXT;
+  ALTER TABLE cap_messages ADD COLUMN previous_sent INTEGER;
+  `,
 ];
 
 export function openDatabase(dataDir: string, sync: 'normal' | 'full' = 'normal'): SqliteDatabase {

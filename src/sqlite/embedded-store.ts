@@ -7,7 +7,8 @@
  */
 import { dirname } from 'node:path';
 import { versionOf, type Alert, type AlertChange, type AlertStatus, type Severity } from '../alerts/alert.js';
-import { capIdentifier } from '../cap/identifier.js';
+import { capIdentifier, capSentSecondOf } from '../cap/identifier.js';
+import { HuitianError } from '../errors.js';
 import type { Silence } from '../notifications/silences.js';
 import type { EngineSnapshot } from '../engine/engine.js';
 import { tagsFromKey, type Fields } from '../kpis/partials.js';
@@ -15,6 +16,9 @@ import type { PartialRow } from '../kpis/query.js';
 import type {
   AlertFilter,
   AlertReader,
+  CapMessageRef,
+  CapMessages,
+  CapNumbered,
   CommitUnit,
   CommittedAlertEvent,
   DeadLetterReader,
@@ -104,12 +108,7 @@ export interface DeliveryFilter {
   cursor?: string;
 }
 
-/** A CAP message of a stored alert version: its GB/T 35965.1 identifier and `sent` time. */
-export interface CapMessageRef {
-  version: number;
-  identifier: string;
-  sent: number;
-}
+export type { CapMessageRef } from '../ports.js';
 
 interface DeliveryRow {
   seq: number;
@@ -155,13 +154,18 @@ function deliveryOf(r: DeliveryRow): StoredDelivery {
   };
 }
 
-export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
+export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader, CapMessages {
   private readonly stmt;
   private readonly commitTx;
   /** When an external KPI sink (InfluxDB) is configured, touched partials are queued for it. */
   outboxEnabled = false;
   /** GB/T 35965.1 issuer code of the CAP identifiers given to stored alert versions. */
   capIssuerCode = '11011400000000';
+  /**
+   * Whether this store numbers CAP identifiers itself (single mode). In cluster mode the
+   * global task numbers them and this store only mirrors them (docs/cluster.md §10).
+   */
+  capNumbering = true;
   /** Wall clock stamping outbox rows (set by the service). */
   wallClock: () => number = () => 0;
 
@@ -231,6 +235,10 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
       capMessagesOf: db.prepare('SELECT version, identifier, sent FROM cap_messages WHERE alert_id = ? ORDER BY version'),
       capCountAt: db.prepare('SELECT COUNT(*) AS n FROM cap_messages WHERE sent = ?'),
       addCapMessage: db.prepare('INSERT OR IGNORE INTO cap_messages (alert_id, version, identifier, sent) VALUES (?, ?, ?, ?)'),
+      capNumbered: db.prepare('SELECT version, identifier, sent, previous_identifier AS previousIdentifier, previous_sent AS previousSent FROM cap_messages WHERE alert_id = ? AND version = ?'),
+      mirrorCapMessage: db.prepare(
+        'INSERT OR IGNORE INTO cap_messages (alert_id, version, identifier, sent, previous_identifier, previous_sent) VALUES (@alertId, @version, @identifier, @sent, @previousIdentifier, @previousSent)',
+      ),
     };
     this.commitTx = db.transaction((unit: CommitUnit): CommittedAlertEvent[] => this.writeUnit(unit));
   }
@@ -276,7 +284,7 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
       doc,
     });
     const info = this.stmt.appendAlertEvent.run(a.id, change.action, doc);
-    this.capMessageOf(a);
+    if (this.capNumbering) this.capMessageOf(a);
     return { seq: Number(info.lastInsertRowid), action: change.action, alert: a };
   }
 
@@ -289,13 +297,48 @@ export class EmbeddedStore implements KpiReader, AlertReader, DeadLetterReader {
     const version = versionOf(a);
     const found = this.stmt.capMessage.get(a.id, version) as CapMessageRef | undefined;
     if (found !== undefined) return found;
-    let sent = a.openedAt;
-    for (const h of a.history) if (h.at > sent) sent = h.at;
-    const second = Math.floor(sent / 1000) * 1000;
+    if (!this.capNumbering) throw new HuitianError('CAP_NOT_NUMBERED', { id: a.id, version });
+    const second = capSentSecondOf(a);
     const n = (this.stmt.capCountAt.get(second) as { n: number }).n;
     const identifier = capIdentifier(this.capIssuerCode, second, n);
     this.stmt.addCapMessage.run(a.id, version, identifier, second);
     return { version, identifier, sent: second };
+  }
+
+  /**
+   * CapMessages: single mode numbers the version if it has no number and references the
+   * alert's newest message below it; cluster mode answers what the global task numbered, or
+   * undefined while the version has no number (yet).
+   */
+  capNumberOf(a: Alert): CapNumbered | undefined {
+    if (this.capNumbering) {
+      const message = this.capMessageOf(a);
+      let previous: { identifier: string; sent: number } | null = null;
+      for (const ref of this.capMessagesOf(a.id)) if (ref.version < message.version) previous = { identifier: ref.identifier, sent: ref.sent };
+      return { message, previous };
+    }
+    const row = this.stmt.capNumbered.get(a.id, versionOf(a)) as (CapMessageRef & { previousIdentifier: string | null; previousSent: number | null }) | undefined;
+    if (row === undefined) return undefined;
+    return {
+      message: { version: row.version, identifier: row.identifier, sent: row.sent },
+      previous: row.previousIdentifier === null ? null : { identifier: row.previousIdentifier, sent: row.previousSent ?? 0 },
+    };
+  }
+
+  /** Cluster mode: the CAP numbers read from `G.notifications` (the first of a version stays). */
+  mirrorCapMessages(list: ReadonlyArray<{ alertId: string; version: number; identifier: string; sent: number; previous: { identifier: string; sent: number } | null }>): void {
+    this.db.transaction(() => {
+      for (const c of list) {
+        this.stmt.mirrorCapMessage.run({
+          alertId: c.alertId,
+          version: c.version,
+          identifier: c.identifier,
+          sent: c.sent,
+          previousIdentifier: c.previous?.identifier ?? null,
+          previousSent: c.previous?.sent ?? null,
+        });
+      }
+    })();
   }
 
   /** The CAP messages given so far to an alert's versions, oldest first. */

@@ -7,7 +7,10 @@
  * At the end every transition the routes select (opened, escalated, the escalation, resolved)
  * of every alert outside the silence was delivered at least once; a delivery received twice
  * carried the same idempotency key and the same body; nothing was delivered for the
- * silenced alerts; each survivor lists every delivery as delivered.
+ * silenced alerts; each survivor lists every delivery as delivered. A CAP receiver on the
+ * same route gets one message per alert version whose GB/T 35965.1 identifier the global task
+ * numbered: a repeat after the handoff carries the same identifier, no two versions share one,
+ * and every survivor's CAP form of each alert has the same identifier.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,9 +60,9 @@ describe.skipIf(!services.available)('cluster: notifications from the global sta
       configFile,
       JSON.stringify({
         notifications: {
-          receivers: { duty: { type: 'webhook', url: receiver.url('/hook'), secret: 'a-secret-of-sixteen-chars' } },
+          receivers: { duty: { type: 'webhook', url: receiver.url('/hook'), secret: 'a-secret-of-sixteen-chars' }, warning: { type: 'cap', url: receiver.url('/cap') } },
           routes: [
-            { name: 'all', receivers: ['duty'], groupWaitSeconds: 0, actions: ['opened', 'escalated', 'resolved'] },
+            { name: 'all', receivers: ['duty', 'warning'], groupWaitSeconds: 0, actions: ['opened', 'escalated', 'resolved'] },
             { name: 'oncall', receivers: ['duty'], escalationOnly: true },
           ],
           escalation: { red: { afterMinutes: 3, route: 'oncall' } },
@@ -115,7 +118,7 @@ describe.skipIf(!services.available)('cluster: notifications from the global sta
         expect(victim, 'an owner of the global stage').toBeDefined();
         victim!.child.kill('SIGKILL');
         await victim!.exited;
-        deliveredAtKill = receiver.calls.length;
+        deliveredAtKill = receiver.calls.filter((c) => c.path === '/hook').length;
       }
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -143,7 +146,7 @@ describe.skipIf(!services.available)('cluster: notifications from the global sta
       deliveryId: string;
       alerts: Array<{ action: string; version: number; alert: { id: string } }>;
     }
-    const received = () => receiver.calls.filter((c) => c.status === 200).map((c) => ({ key: String(c.headers['idempotency-key']), delivery: String(c.headers['x-huitian-delivery']), body: c.body, parsed: JSON.parse(c.body) as Body }));
+    const received = () => receiver.calls.filter((c) => c.status === 200 && c.path === '/hook').map((c) => ({ key: String(c.headers['idempotency-key']), delivery: String(c.headers['x-huitian-delivery']), body: c.body, parsed: JSON.parse(c.body) as Body }));
     const want = notifiedIds.flatMap((id) => ['opened', 'escalated', 'escalated_to', 'resolved'].map((action) => `${id} ${action}`)).sort();
     await waitFor(
       'every selected transition delivered',
@@ -193,11 +196,60 @@ describe.skipIf(!services.available)('cluster: notifications from the global sta
     expect(silencedIds.every((id) => alerts.get(id)!.status === 'resolved')).toBe(true);
     expect(all.filter((r) => r.parsed.alerts.some((a) => silencedIds.includes(a.alert.id)))).toEqual([]);
     // Every survivor lists the same deliveries, and the ones received.
-    for (const l of lists) expect(l.map((d) => d.deliveryId).sort()).toEqual([...byDelivery.keys()].sort());
+    const receivedIds = [...new Set(receiver.calls.filter((c) => c.status === 200).map((c) => String(c.headers['x-huitian-delivery'])))].sort();
+    for (const l of lists) expect(l.map((d) => d.deliveryId).sort()).toEqual(receivedIds);
     expect(deliveredAtKill).toBeGreaterThan(0);
     expect(deliveredAtKill).toBeLessThan(byDelivery.size);
     const listed = await cluster.get<{ items: Array<{ id: string; state: string }> }>(survivors[0]!, '/v1/silences');
     expect(listed.items.map((s) => s.id)).toContain(silenceId);
+
+    // CAP: one message per alert version, numbered by the global task (docs/cluster.md §10).
+    const identifierOf = (xml: string) => /<identifier>([^<]+)<\/identifier>/.exec(xml)?.[1];
+    const capWant = notifiedIds.length * 3;
+    const capCalls = await waitFor(
+      'a CAP message for every opened, escalated and resolved',
+      () => {
+        const calls = receiver.calls.filter((c) => c.status === 200 && c.path === '/cap');
+        return new Set(calls.map((c) => String(c.headers['idempotency-key']))).size >= capWant ? calls : undefined;
+      },
+      60_000,
+      250,
+    );
+    const identifiersByKey = new Map<string, Set<string>>();
+    for (const c of capCalls) {
+      const id = identifierOf(c.body);
+      expect(id, c.body).toMatch(/^\d{14}_\d{14}_\d+$/);
+      const k = String(c.headers['idempotency-key']);
+      identifiersByKey.set(k, (identifiersByKey.get(k) ?? new Set()).add(id!));
+    }
+    // A repeat (the new owner re-sending) carries the identifier of the first send…
+    for (const [k, ids] of identifiersByKey) expect([...ids], k).toHaveLength(1);
+    // …and no two alert versions share one (a receiver dropping repeats by identifier drops none).
+    const identifiers = [...identifiersByKey.values()].map((ids) => [...ids][0]!);
+    expect(new Set(identifiers).size).toBe(identifiers.length);
+    expect(new Set(capCalls.filter((c) => c.headers['idempotency-key'] !== undefined).map((c) => String(c.headers['x-huitian-delivery']))).size).toBe(identifiersByKey.size);
+    // Every survivor answers the same CAP form (identifier, references) for every alert.
+    const capForms = await waitFor(
+      'every survivor numbering every alert',
+      async () => {
+        const forms: string[][] = [];
+        for (const m of survivors) {
+          const one: string[] = [];
+          for (const id of [...notifiedIds, ...silencedIds]) {
+            const r = await cluster.request(m, 'GET', `/v1/alerts/${encodeURIComponent(id)}/cap`);
+            if (r.status === 503) return undefined;
+            expect(r.status, r.text).toBe(200);
+            one.push(`${identifierOf(r.text)} ${/<references>([^<]*)<\/references>/.exec(r.text)?.[1] ?? ''}`);
+          }
+          forms.push(one);
+        }
+        return forms;
+      },
+      30_000,
+      500,
+    );
+    for (const f of capForms) expect(f).toEqual(capForms[0]);
+    expect(new Set(capForms[0]!.map((f) => f.split(' ')[0])).size).toBe(notifiedIds.length + silencedIds.length);
     expect(cluster.nonConforming).toEqual([]);
   }, 300_000);
 });

@@ -211,7 +211,10 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
         const page = deps.alerts.listAlerts({ status: 'active', limit: 500, cursor });
         for (const a of page.items) {
           const live = liveCopy(deps, a);
-          const message = deps.store.capMessageOf(live);
+          // In a cluster a version the global stage has not numbered yet joins the next poll.
+          const numbered = (deps.capMessages ?? deps.store).capNumberOf(live);
+          if (numbered === undefined) continue;
+          const message = numbered.message;
           updated = Math.max(updated, message.sent);
           entries.push({ alert: live, message, href: `/v1/alerts/${encodeURIComponent(a.id)}/cap` });
         }
@@ -231,7 +234,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
       tags: ['alerts'],
       action: 'read',
       params: idParams,
-      responses: { 200: capMessage, 404: failure('ALERT_NOT_FOUND') },
+      responses: { 200: capMessage, 404: failure('ALERT_NOT_FOUND'), 503: failure('CAP_NOT_NUMBERED') },
     }),
     async (request, reply) => reply.type(`${CAP_TYPE}; charset=utf-8`).send(deps.renderCap(findAlert(deps, request.params.id))),
   );
