@@ -35,6 +35,8 @@ export interface CapNumberingSnapshot {
   seconds: Array<[number, number]>;
   alerts: Array<[string, Ref[]]>;
   newest: number;
+  /** When it last pruned (so a restored owner prunes when the first would have). */
+  prunedAt?: number;
 }
 
 export class CapNumbering {
@@ -53,6 +55,7 @@ export class CapNumbering {
     for (const [s, n] of snapshot.seconds) this.seconds.set(s, n);
     for (const [id, refs] of snapshot.alerts) this.alerts.set(id, refs.map((r) => [...r] as Ref));
     this.newest = snapshot.newest ?? Number.NEGATIVE_INFINITY;
+    this.prunedAt = snapshot.prunedAt ?? Number.NEGATIVE_INFINITY;
   }
 
   /** Numbers the alert's version unless it has one; returns the new number, or undefined. */
@@ -98,7 +101,7 @@ export class CapNumbering {
   }
 
   snapshot(): CapNumberingSnapshot {
-    return { seconds: [...this.seconds], alerts: [...this.alerts].map(([id, refs]) => [id, refs.map((r) => [...r] as Ref)]), newest: this.newest };
+    return { seconds: [...this.seconds], alerts: [...this.alerts].map(([id, refs]) => [id, refs.map((r) => [...r] as Ref)]), newest: this.newest, prunedAt: this.prunedAt };
   }
 }
 

@@ -77,7 +77,8 @@ export interface ClusterOptions {
   onFatal?: (err: Error) => void;
   /**
    * Routes, receivers and escalation (issue 12). With routes, the tasks feed the notification
-   * stage of the global task through `G.global` (§10); silences work with or without them.
+   * stage of the global task through `G.global` (§10); silences work with or without them, and
+   * the tasks' transitions go there either way (the global task numbers their CAP identifiers).
    */
   notifications?: NotificationsConfig;
   /** Turns the stage's notifications into outbox rows. */

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CapAssignment } from '../../src/cluster/cap-numbering.js';
+import { CAP_MEMORY_MS, CapNumbering, type CapAssignment } from '../../src/cluster/cap-numbering.js';
+import type { Alert } from '../../src/alerts/alert.js';
 import { capMessage, applyNotificationRecords } from '../../src/cluster/cluster-outbox.js';
 import { GlobalTask, type GlobalSnapshot } from '../../src/cluster/global-task.js';
 import { Task, type TaskRecord } from '../../src/cluster/task.js';
@@ -113,6 +114,32 @@ describe('CAP identifiers numbered by the global task', () => {
       expect(run(fresh(config), again, 11)).toEqual(whole);
     });
   }
+
+  it('forgets seconds and alerts 7 days of stream time behind the newest, the same way after a restore', () => {
+    const alert = (id: string, at: number, versions = 1) => ({ id, openedAt: at, history: Array.from({ length: versions }, () => ({ at })) }) as unknown as Alert;
+    const steps: Array<[string, number, number]> = [];
+    for (let d = 0; d < 10; d++) for (let i = 0; i < 3; i++) steps.push([`a${i}`, T + d * 86_400_000, d + 1], [`b${d}-${i}`, T + d * 86_400_000, 1]);
+    const numberAll = (n: CapNumbering, list: typeof steps) => list.map(([id, at, v]) => n.number(alert(id, at, v), v)?.identifier ?? null);
+    const whole = numberAll(new CapNumbering('11011400000000'), steps);
+    for (const k of [7, 31, 50]) {
+      const first = new CapNumbering('11011400000000');
+      const before = numberAll(first, steps.slice(0, k));
+      const restored = new CapNumbering('11011400000000', JSON.parse(JSON.stringify(first.snapshot())));
+      expect([...before, ...numberAll(restored, steps.slice(k))]).toEqual(whole);
+    }
+    const n = new CapNumbering('11011400000000');
+    numberAll(n, steps);
+    const snap = n.snapshot();
+    // Days 0 and 1 are more than 7 days behind day 9: their counts and alerts are forgotten.
+    expect(snap.seconds.map(([s]) => (s - T) / 86_400_000)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(snap.seconds.every(([, count]) => count === 6)).toBe(true);
+    expect(snap.alerts.map(([id]) => id).filter((id) => id.startsWith('b0') || id.startsWith('b1'))).toEqual([]);
+    expect(snap.alerts).toHaveLength(3 + 8 * 3);
+    expect(new Set(whole).size).toBe(whole.length);
+    expect(snap.newest - CAP_MEMORY_MS).toBe(T + 2 * 86_400_000);
+    // A version of an alert kept references its previous one.
+    expect(n.find('a0', 10)?.previous?.identifier).toBe(n.find('a0', 9)?.message.identifier);
+  });
 
   it('a cluster instance renders the mirrored number and refuses a version not numbered yet', () => {
     const dir = mkdtempSync(join(tmpdir(), 'capid-'));

@@ -248,7 +248,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AppDeps): void {
       tags: ['alerts'],
       action: 'read',
       params: idParams,
-      responses: { 200: { description: 'The alert (JSON), or as CAP 1.2 when asked', content: { 'application/json': ownedAlertSchema, [CAP_TYPE]: z.string() } }, 404: failure('ALERT_NOT_FOUND') },
+      responses: { 200: { description: 'The alert (JSON), or as CAP 1.2 when asked', content: { 'application/json': ownedAlertSchema, [CAP_TYPE]: z.string() } }, 404: failure('ALERT_NOT_FOUND'), 503: failure('CAP_NOT_NUMBERED') },
     }),
     async (request, reply) => {
       const alert = findAlert(deps, request.params.id);
