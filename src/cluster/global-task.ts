@@ -117,53 +117,51 @@ export class GlobalTask {
   }
 
   private apply(m: TaskRecord, out: GlobalOutput): void {
-    {
-      const offset = BigInt(m.offset);
-      if (offset < this.next) return;
-      this.next = offset + 1n;
-      if (m.value === null) return;
-      let body: Record<string, unknown>;
-      try {
-        body = JSON.parse(m.value.toString('utf8')) as Record<string, unknown>;
-      } catch {
-        return;
-      }
-      const command = m.headers?.[COMMAND_HEADER]?.toString();
-      if (command === 'ack' || command === 'resolve') {
-        const note = typeof body.note === 'string' ? body.note : undefined;
-        const r = command === 'ack' ? this.stage.acknowledge(String(body.alertId), String(body.by), note) : this.stage.resolve(String(body.alertId), String(body.by), note);
-        if (r.ok) {
-          out.partials.push(...r.step.partials);
-          out.alerts.push(...r.step.alerts);
-          this.offerOwn(r.step.alerts, out);
-        } else out.refused.push({ alertId: String(body.alertId), kind: command });
-        return;
-      }
-      if (command === 'silence') {
-        const silence = body.silence as Silence | undefined;
-        if (silence !== undefined && typeof silence.id === 'string') this.notify.addSilence(silence, out.notify);
-        return;
-      }
-      if (command === 'silence-expire') {
-        if (typeof body.id === 'string' && typeof body.at === 'number') this.notify.expireSilence(body.id, body.at, out.notify);
-        return;
-      }
-      if (body.kind === 'stage-alert') {
-        const r = body as unknown as StageAlertRecord;
-        // A repeat (a task re-read) keeps the number its first offer was given.
-        if (this.notify.offerAlert(r, out.notify)) this.numberVersion(r.alert, r.version, out);
-        return;
-      }
-      if (body.kind === 'stage-progress') {
-        const r = body as unknown as StageProgressRecord;
-        this.notify.progress(r.task, r.watermark, out.notify);
-        return;
-      }
-      const step = this.stage.onReport(body as unknown as TaskReport);
-      out.partials.push(...step.partials);
-      out.alerts.push(...step.alerts);
-      this.offerOwn(step.alerts, out);
+    const offset = BigInt(m.offset);
+    if (offset < this.next) return;
+    this.next = offset + 1n;
+    if (m.value === null) return;
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(m.value.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return;
     }
+    const command = m.headers?.[COMMAND_HEADER]?.toString();
+    if (command === 'ack' || command === 'resolve') {
+      const note = typeof body.note === 'string' ? body.note : undefined;
+      const r = command === 'ack' ? this.stage.acknowledge(String(body.alertId), String(body.by), note) : this.stage.resolve(String(body.alertId), String(body.by), note);
+      if (r.ok) {
+        out.partials.push(...r.step.partials);
+        out.alerts.push(...r.step.alerts);
+        this.offerOwn(r.step.alerts, out);
+      } else out.refused.push({ alertId: String(body.alertId), kind: command });
+      return;
+    }
+    if (command === 'silence') {
+      const silence = body.silence as Silence | undefined;
+      if (silence !== undefined && typeof silence.id === 'string') this.notify.addSilence(silence, out.notify);
+      return;
+    }
+    if (command === 'silence-expire') {
+      if (typeof body.id === 'string' && typeof body.at === 'number') this.notify.expireSilence(body.id, body.at, out.notify);
+      return;
+    }
+    if (body.kind === 'stage-alert') {
+      const r = body as unknown as StageAlertRecord;
+      // A repeat (a task re-read) keeps the number its first offer was given.
+      if (this.notify.offerAlert(r, out.notify)) this.numberVersion(r.alert, r.version, out);
+      return;
+    }
+    if (body.kind === 'stage-progress') {
+      const r = body as unknown as StageProgressRecord;
+      this.notify.progress(r.task, r.watermark, out.notify);
+      return;
+    }
+    const step = this.stage.onReport(body as unknown as TaskReport);
+    out.partials.push(...step.partials);
+    out.alerts.push(...step.alerts);
+    this.offerOwn(step.alerts, out);
   }
 }
 
