@@ -20,6 +20,7 @@ import { createKafka } from '../../src/kafka/kafka-client.js';
 import { createLogger } from '../../src/logger.js';
 import { TestReceiver } from '../helpers/receiver.js';
 import { tempDir } from '../helpers/service.js';
+import { deliveredOnEverySurvivor, expectRepeatsIdentical, receivedDeliveries, transitionsOf } from './cluster-deliveries.js';
 import { ClusterHarness, type AlertRow, type Member } from './cluster-helpers.js';
 import { sendByTopic, uniqueSuffix, waitFor, type TopicMessage } from './helpers.js';
 
@@ -141,55 +142,24 @@ describe.skipIf(!services.available)('cluster: notifications from the global sta
     const notifiedIds = NOTIFIED.map((p) => byEntity.get(p)!.id);
     const silencedIds = SILENCED.map((p) => byEntity.get(p)!.id);
 
-    interface Body {
-      idempotencyKey: string;
-      deliveryId: string;
-      alerts: Array<{ action: string; version: number; alert: { id: string } }>;
-    }
-    const received = () => receiver.calls.filter((c) => c.status === 200 && c.path === '/hook').map((c) => ({ key: String(c.headers['idempotency-key']), delivery: String(c.headers['x-huitian-delivery']), body: c.body, parsed: JSON.parse(c.body) as Body }));
+    const received = () => receivedDeliveries(receiver.calls);
     const want = notifiedIds.flatMap((id) => ['opened', 'escalated', 'escalated_to', 'resolved'].map((action) => `${id} ${action}`)).sort();
     await waitFor(
       'every selected transition delivered',
       () => {
-        const got = new Set(received().flatMap((r) => r.parsed.alerts.map((a) => `${a.alert.id} ${a.action}`)));
+        const got = transitionsOf(received());
         return want.every((w) => got.has(w)) ? true : undefined;
       },
       120_000,
       250,
-      () => ({ missing: want.filter((w) => !new Set(received().flatMap((r) => r.parsed.alerts.map((a) => `${a.alert.id} ${a.action}`))).has(w)), detail: cluster.detail() }),
+      () => ({ missing: want.filter((w) => !transitionsOf(received()).has(w)), detail: cluster.detail() }),
     );
     // Nothing pending on any survivor once the new owner is done.
-    const lists = await waitFor(
-      'every delivery delivered on every survivor',
-      async () => {
-        const out: Array<Array<{ deliveryId: string; idempotencyKey: string; state: string }>> = [];
-        for (const m of survivors) {
-          const page = await cluster.get<{ items: Array<{ deliveryId: string; idempotencyKey: string; state: string }> }>(m, '/v1/notifications?limit=500');
-          if (page.items.length === 0 || page.items.some((d) => d.state !== 'delivered')) return undefined;
-          out.push(page.items);
-        }
-        return out;
-      },
-      60_000,
-      500,
-    );
+    const lists = await deliveredOnEverySurvivor(cluster, survivors);
 
     const all = received();
     // At least once, and a repeat is the same delivery: same idempotency key, same body.
-    const byDelivery = new Map<string, typeof all>();
-    for (const r of all) byDelivery.set(r.delivery, [...(byDelivery.get(r.delivery) ?? []), r]);
-    for (const [, copies] of byDelivery) {
-      expect(new Set(copies.map((c) => c.key)).size).toBe(1);
-      expect(new Set(copies.map((c) => c.body)).size).toBe(1);
-      const only = copies[0]!.parsed.alerts;
-      // groupWaitSeconds 0: one alert per notification, keyed by the alert's id and version.
-      expect(only).toHaveLength(1);
-      expect(copies[0]!.key).toBe(`${only[0]!.alert.id}:${only[0]!.version}`);
-    }
-    // Each transition of an alert is one delivery (no second decision with another key).
-    const keysPerTransition = new Map<string, Set<string>>();
-    for (const r of all) for (const a of r.parsed.alerts) keysPerTransition.set(`${a.alert.id} ${a.action}`, (keysPerTransition.get(`${a.alert.id} ${a.action}`) ?? new Set()).add(r.key));
-    for (const [t, keys] of keysPerTransition) expect(keys.size, t).toBe(1);
+    const byDelivery = expectRepeatsIdentical(all);
     // Nothing for the silenced ones, although they were raised. (Their `silenced` history entry
     // is not asserted: decided after the handoff, it may reach the task once the alert is
     // resolved, and is then dropped; docs/cluster.md §9.)

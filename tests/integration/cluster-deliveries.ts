@@ -1,0 +1,90 @@
+/**
+ * What the cluster notification tests (replay and live mode) check of a webhook receiver's
+ * calls after a handoff of the notification stage (docs/cluster.md §10): each delivery
+ * received at least once, a repeat the same delivery (same idempotency key and body), one
+ * delivery per alert transition, and what every survivor lists.
+ */
+import { expect } from 'vitest';
+import type { ReceivedCall } from '../helpers/receiver.js';
+import type { ClusterHarness, Member } from './cluster-helpers.js';
+import { waitFor } from './helpers.js';
+
+export interface WebhookBody {
+  idempotencyKey: string;
+  deliveryId: string;
+  alerts: Array<{ action: string; version: number; alert: { id: string; openedAt: string; history?: Array<{ at: string; action: string }> } }>;
+}
+
+export interface ReceivedDelivery {
+  key: string;
+  delivery: string;
+  body: string;
+  parsed: WebhookBody;
+  /** Index of the call in the receiver's list: calls are kept in the order they arrived. */
+  index: number;
+}
+
+/** The webhook calls at `path` that were answered 200. */
+export function receivedDeliveries(calls: readonly ReceivedCall[], path = '/hook'): ReceivedDelivery[] {
+  const out: ReceivedDelivery[] = [];
+  calls.forEach((c, index) => {
+    if (c.status !== 200 || c.path !== path) return;
+    out.push({ key: String(c.headers['idempotency-key']), delivery: String(c.headers['x-huitian-delivery']), body: c.body, parsed: JSON.parse(c.body) as WebhookBody, index });
+  });
+  return out;
+}
+
+/** `<alert id> <action>` of every transition the deliveries carry. */
+export function transitionsOf(received: readonly ReceivedDelivery[]): Set<string> {
+  return new Set(received.flatMap((r) => r.parsed.alerts.map((a) => `${a.alert.id} ${a.action}`)));
+}
+
+/**
+ * A repeat is the same delivery (same key, same body); with groupWaitSeconds 0 each carries
+ * one alert, keyed `<alert id>:<version>`; each transition of an alert is one delivery (no
+ * second decision under another key). Returns the deliveries by id.
+ */
+export function expectRepeatsIdentical(received: readonly ReceivedDelivery[]): Map<string, ReceivedDelivery[]> {
+  const byDelivery = new Map<string, ReceivedDelivery[]>();
+  for (const r of received) byDelivery.set(r.delivery, [...(byDelivery.get(r.delivery) ?? []), r]);
+  for (const [, copies] of byDelivery) {
+    expect(new Set(copies.map((c) => c.key)).size).toBe(1);
+    expect(new Set(copies.map((c) => c.body)).size).toBe(1);
+    const only = copies[0]!.parsed.alerts;
+    expect(only).toHaveLength(1);
+    expect(copies[0]!.key).toBe(`${only[0]!.alert.id}:${only[0]!.version}`);
+  }
+  const keysPerTransition = new Map<string, Set<string>>();
+  for (const r of received) {
+    for (const a of r.parsed.alerts) {
+      const t = `${a.alert.id} ${a.action}`;
+      keysPerTransition.set(t, (keysPerTransition.get(t) ?? new Set()).add(r.key));
+    }
+  }
+  for (const [t, keys] of keysPerTransition) expect(keys.size, t).toBe(1);
+  return byDelivery;
+}
+
+export interface ListedDelivery {
+  deliveryId: string;
+  idempotencyKey: string;
+  state: string;
+}
+
+/** Waits until every survivor lists its deliveries, all delivered (nothing pending once the new owner is done). */
+export function deliveredOnEverySurvivor(cluster: ClusterHarness, survivors: readonly Member[], timeoutMs = 60_000): Promise<ListedDelivery[][]> {
+  return waitFor(
+    'every delivery delivered on every survivor',
+    async () => {
+      const out: ListedDelivery[][] = [];
+      for (const m of survivors) {
+        const page = await cluster.get<{ items: ListedDelivery[] }>(m, '/v1/notifications?limit=500');
+        if (page.items.length === 0 || page.items.some((d) => d.state !== 'delivered')) return undefined;
+        out.push(page.items);
+      }
+      return out;
+    },
+    timeoutMs,
+    500,
+  );
+}
