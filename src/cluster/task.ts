@@ -6,7 +6,8 @@
  * re-read on any instance computes exactly what the first read did.
  */
 import type { IHeaders } from 'kafkajs';
-import type { AlertChange, AlertHistoryEntry } from '../alerts/alert.js';
+import { cloneAlert, type Alert, type AlertChange, type AlertHistoryEntry } from '../alerts/alert.js';
+import { insertInTimeOrder } from '../alerts/alert-book.js';
 import { Engine, type EngineConfig, type MinuteReport, type StepResult } from '../engine/engine.js';
 import { FINAL_FAMILIES, TaskPartials } from '../engine/task-partials.js';
 import { decodeRecord } from '../events/decode-record.js';
@@ -68,7 +69,18 @@ export interface TaskSnapshot {
   next: string;
   engine: ReturnType<Engine['snapshot']>;
   partials: ReturnType<TaskPartials['snapshot']>;
+  /** The alerts this task resolved lately, oldest first (absent in checkpoints written before). */
+  resolved?: Alert[];
 }
+
+/**
+ * How long (event time) and how many of its resolved alerts a task keeps, so that a history
+ * entry the notification stage decided before the resolve but that reaches the task after it
+ * (the stage runs behind the slowest partition) still goes into the alert, as in single mode,
+ * where the stage writes it into the stored document.
+ */
+export const RESOLVED_MEMORY_MS = 24 * 3600_000;
+export const RESOLVED_MEMORY_MAX = 10_000;
 
 export class Task {
   readonly channel: string;
@@ -79,6 +91,8 @@ export class Task {
   /** Whether `process` also returns bucket records for `G.partials` (no InfluxDB). */
   bucketRecords = false;
   private readonly futureReason: string;
+  /** Resolved alerts by id, in the order they were resolved (see RESOLVED_MEMORY_MS). */
+  private readonly resolved = new Map<string, Alert>();
 
   constructor(
     readonly id: string,
@@ -95,6 +109,7 @@ export class Task {
       this.engine = Engine.restore(engineConfig, snapshot.engine, this.partials);
       this.partials.restore(snapshot.partials);
       this.next = BigInt(snapshot.next);
+      for (const a of snapshot.resolved ?? []) this.resolved.set(a.id, a);
     } else {
       this.engine = new Engine(engineConfig, this.partials);
       // A task holds its own partition's time only; declared so an empty start is defined.
@@ -110,7 +125,7 @@ export class Task {
   }
 
   snapshot(): TaskSnapshot {
-    return { version: 1, task: this.id, next: this.next.toString(), engine: this.engine.snapshot(), partials: this.partials.snapshot() };
+    return { version: 1, task: this.id, next: this.next.toString(), engine: this.engine.snapshot(), partials: this.partials.snapshot(), resolved: [...this.resolved.values()] };
   }
 
   process(records: readonly TaskRecord[], receivedAt: number): TaskOutput {
@@ -134,7 +149,10 @@ export class Task {
         if (FINAL_FAMILIES.has(p.family)) sampled.push(p);
         else partials.set(`${p.family}|${p.tagKey}|${p.bucket}`, p);
       }
-      for (const a of step.alerts) out.alerts.push(a);
+      for (const a of step.alerts) {
+        out.alerts.push(a);
+        if (a.alert.status === 'resolved') this.resolved.set(a.alert.id, a.alert);
+      }
       for (const r of step.minuteReports) out.reports.push(r);
     };
     let run: Array<{ event: HuitianEvent; raw: string; record: TaskRecord }> = [];
@@ -213,7 +231,17 @@ export class Task {
     // Before eviction: a mutable bucket's record carries every key the table holds of it.
     if (this.bucketRecords) out.partialRecords = bucketRecordsOf(this.id, out.partials, this.partials);
     this.partials.evict(this.engine.watermark);
+    this.forgetResolved();
     return out;
+  }
+
+  /** Oldest first: a resolved alert past the memory's time or count is forgotten. */
+  private forgetResolved(): void {
+    const horizon = this.engine.watermark - RESOLVED_MEMORY_MS;
+    for (const [id, a] of this.resolved) {
+      if (this.resolved.size <= RESOLVED_MEMORY_MAX && (a.resolvedAt ?? Number.POSITIVE_INFINITY) >= horizon) break;
+      this.resolved.delete(id);
+    }
   }
 
   private applyCommand(kind: string, raw: string, ts: number, out: TaskOutput, take: (s: StepResult) => void): void {
@@ -231,14 +259,25 @@ export class Task {
     if (kind === 'annotate') {
       if (typeof body.alertId !== 'string' || typeof body.entry !== 'object' || body.entry === null) return;
       const entry = body.entry as AlertHistoryEntry;
-      const active = this.engine.activeAlert(body.alertId);
-      // A stage owner that took over re-sends what its predecessor had sent: the same entry
-      // twice is one. An alert resolved meanwhile is not active here any more: its entry is
-      // not recorded (the notification was sent all the same; docs/cluster.md §10).
-      if (active === undefined || active.history.some((h) => h.at === entry.at && h.action === entry.action && h.by === entry.by)) return;
       const silencedBy = body.silencedBy === undefined ? undefined : (body.silencedBy as string | null);
-      const changes = this.engine.annotate(body.alertId, entry, silencedBy);
-      if (changes !== undefined) for (const a of changes) out.alerts.push(a);
+      const active = this.engine.activeAlert(body.alertId);
+      const held = active ?? this.resolved.get(body.alertId);
+      // A stage owner that took over re-sends what its predecessor had sent: the same entry
+      // twice is one. An alert this task no longer remembers (resolved more than
+      // RESOLVED_MEMORY_MS ago) keeps its history (the notification was sent all the same).
+      if (held === undefined || held.history.some((h) => h.at === entry.at && h.action === entry.action && h.by === entry.by)) return;
+      if (active !== undefined) {
+        const changes = this.engine.annotate(body.alertId, entry, silencedBy);
+        if (changes !== undefined) for (const a of changes) out.alerts.push(a);
+        return;
+      }
+      // Resolved meanwhile (the stage decides behind the watermark): a new version of the
+      // resolved alert with the entry, as single mode writes it into the stored document.
+      const doc = cloneAlert(held);
+      insertInTimeOrder(doc.history, { ...entry });
+      if (silencedBy !== undefined) doc.silencedBy = silencedBy;
+      this.resolved.set(doc.id, doc);
+      out.alerts.push({ action: entry.action, alert: doc });
       return;
     }
     if ((kind !== 'ack' && kind !== 'resolve') || typeof body.alertId !== 'string' || typeof body.by !== 'string') return;

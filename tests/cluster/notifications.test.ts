@@ -130,4 +130,38 @@ describe('the notification stage of the global task', () => {
     expect(out.alerts.map((a) => [a.action, a.alert.history.length])).toEqual([['escalated_to', 2]]);
     expect(task.engine.activeAlert(opened.id)!.history.map((h) => h.action)).toEqual(['opened', 'escalated_to']);
   });
+
+  it('an entry that reaches the task after the alert resolved goes into a new version of the resolved alert, once, across a restore', () => {
+    // A future bound of two days: one reading moves the stream a day on.
+    const engineConfig = { ...DEFAULT_ENGINE_CONFIG, timeMode: 'replay' as const, maxFutureMs: 2 * 24 * 3600_000 };
+    const task = new Task('w-0', 'w', 0, engineConfig, 0n);
+    const at = (offset: number, v: string): TaskRecord => ({ offset: String(offset), timestamp: String(T), value: Buffer.from(v) });
+    const opened = task.process([at(0, reading('a0', 0, 'HLG-001', 60, '回龙观街道'))], 0).alerts[0]!.alert;
+    const resolved = task.process([at(1, reading('a1', 600, 'HLG-001', 2, '回龙观街道'))], 0).alerts.find((a) => a.action === 'resolved')!.alert;
+    expect(task.engine.activeAlert(opened.id)).toBeUndefined();
+    // Decided at 5 min, behind the watermark, and arriving after the resolve at 10 min.
+    const entry = { at: T + 300_000, action: 'escalated_to', severity: opened.severity, by: 'escalation:red', route: 'oncall' };
+    const command = (offset: number): TaskRecord => ({ offset: String(offset), timestamp: String(T), headers: { [COMMAND_HEADER]: 'annotate' }, value: Buffer.from(JSON.stringify({ alertId: opened.id, entry })) });
+    const out = task.process([command(2)], 0);
+    expect(out.alerts).toHaveLength(1);
+    const doc = out.alerts[0]!.alert;
+    expect(out.alerts[0]!.action).toBe('escalated_to');
+    expect(doc.status).toBe('resolved');
+    expect(doc.resolvedAt).toBe(resolved.resolvedAt);
+    // In time order, before the resolve; one version more than the resolved one.
+    expect(doc.history.map((h) => h.action)).toEqual(['opened', 'escalated_to', 'unacknowledged', 'resolved']);
+    expect(doc.history.length).toBe(resolved.history.length + 1);
+    // A stage owner that took over sends it again: after a restore from the checkpoint, nothing new.
+    const restored = new Task('w-0', 'w', 0, engineConfig, 0n, JSON.parse(JSON.stringify(task.snapshot())));
+    expect(restored.process([command(3)], 0).alerts).toEqual([]);
+    expect(task.process([command(3)], 0).alerts).toEqual([]);
+    // Forgotten a day of event time after it resolved: an entry then changes nothing (the
+    // watermark trails the newest event by the 60 s lateness).
+    restored.process([at(4, reading('b0', 600 + 24 * 3600 + 61, 'HLG-002', 2, '回龙观街道'))], 0);
+    expect(restored.engine.watermark).toBeGreaterThan(resolved.resolvedAt! + 24 * 3600_000);
+    const later = { ...entry, at: T + 400_000, action: 'reminded' };
+    const kept = new Task('w-0', 'w', 0, engineConfig, 0n, JSON.parse(JSON.stringify(task.snapshot())));
+    expect(kept.process([{ ...command(150), value: Buffer.from(JSON.stringify({ alertId: opened.id, entry: later })) }], 0).alerts).toHaveLength(1);
+    expect(restored.process([{ ...command(150), value: Buffer.from(JSON.stringify({ alertId: opened.id, entry: later })) }], 0).alerts).toEqual([]);
+  });
 });

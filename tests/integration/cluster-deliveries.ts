@@ -88,3 +88,33 @@ export function deliveredOnEverySurvivor(cluster: ClusterHarness, survivors: rea
     500,
   );
 }
+
+/**
+ * Waits until every survivor's alert view shows, for each alert id, each of the stage's history
+ * entries `want` names (`escalated_to`, `silenced`): they reach the owning task as commands after
+ * the stage decided them, an alert resolved meanwhile included (docs/cluster.md §10).
+ */
+export function stageEntriesInEveryView(cluster: ClusterHarness, survivors: readonly Member[], want: ReadonlyMap<string, readonly string[]>, timeoutMs = 60_000): Promise<true> {
+  const missing = async (): Promise<string[]> => {
+    const out: string[] = [];
+    for (const m of survivors) {
+      const view = await cluster.alerts(m);
+      for (const [id, actions] of want) {
+        const history = new Set((view.get(id)?.history ?? []).map((h) => h.action));
+        for (const action of actions) if (!history.has(action)) out.push(`${m.name}: ${id} ${action}`);
+      }
+    }
+    return out;
+  };
+  let last: string[] = [];
+  return waitFor(
+    'every stage entry in every survivor’s alert history',
+    async () => {
+      last = await missing();
+      return last.length === 0 ? true : undefined;
+    },
+    timeoutMs,
+    500,
+    () => last,
+  );
+}

@@ -20,7 +20,7 @@ import { createKafka } from '../../src/kafka/kafka-client.js';
 import { createLogger } from '../../src/logger.js';
 import { TestReceiver } from '../helpers/receiver.js';
 import { tempDir } from '../helpers/service.js';
-import { deliveredOnEverySurvivor, expectRepeatsIdentical, receivedDeliveries, transitionsOf } from './cluster-deliveries.js';
+import { deliveredOnEverySurvivor, expectRepeatsIdentical, receivedDeliveries, stageEntriesInEveryView, transitionsOf } from './cluster-deliveries.js';
 import { ClusterHarness, type AlertRow, type Member } from './cluster-helpers.js';
 import { sendByTopic, uniqueSuffix, waitFor, type TopicMessage } from './helpers.js';
 
@@ -166,6 +166,7 @@ describe.skipIf(!services.available)('cluster, live mode: an escalation due whil
     // Every escalation was in before any reading after the red ones was produced.
     for (const r of all) if (r.parsed.alerts.some((a) => a.action === 'escalated_to')) expect(r.index).toBeLessThan(quietUntil);
     const byDelivery = expectRepeatsIdentical(all);
+    await stageEntriesInEveryView(cluster, survivors, new Map<string, string[]>([...notifiedIds.map((id) => [id, ['escalated_to']] satisfies [string, string[]]), ...silencedIds.map((id) => [id, ['silenced']] satisfies [string, string[]])]));
     // Nothing for the silenced ones, although they were raised.
     expect(all.filter((r) => r.parsed.alerts.some((a) => silencedIds.includes(a.alert.id)))).toEqual([]);
     const final = await cluster.alerts(survivors[0]!);

@@ -20,7 +20,7 @@ import { createKafka } from '../../src/kafka/kafka-client.js';
 import { createLogger } from '../../src/logger.js';
 import { TestReceiver } from '../helpers/receiver.js';
 import { tempDir } from '../helpers/service.js';
-import { deliveredOnEverySurvivor, expectRepeatsIdentical, receivedDeliveries, transitionsOf } from './cluster-deliveries.js';
+import { deliveredOnEverySurvivor, expectRepeatsIdentical, receivedDeliveries, stageEntriesInEveryView, transitionsOf } from './cluster-deliveries.js';
 import { ClusterHarness, type AlertRow, type Member } from './cluster-helpers.js';
 import { sendByTopic, uniqueSuffix, waitFor, type TopicMessage } from './helpers.js';
 
@@ -160,9 +160,10 @@ describe.skipIf(!services.available)('cluster: notifications from the global sta
     const all = received();
     // At least once, and a repeat is the same delivery: same idempotency key, same body.
     const byDelivery = expectRepeatsIdentical(all);
-    // Nothing for the silenced ones, although they were raised. (Their `silenced` history entry
-    // is not asserted: decided after the handoff, it may reach the task once the alert is
-    // resolved, and is then dropped; docs/cluster.md §9.)
+    // The stage's entries are in every survivor's history, also where one reached the owning
+    // task after it had resolved the alert (decided behind the watermark, or after the handoff).
+    await stageEntriesInEveryView(cluster, survivors, new Map<string, string[]>([...notifiedIds.map((id) => [id, ['escalated_to']] satisfies [string, string[]]), ...silencedIds.map((id) => [id, ['silenced']] satisfies [string, string[]])]));
+    // Nothing for the silenced ones, although they were raised.
     expect(silencedIds.every((id) => alerts.get(id)!.status === 'resolved')).toBe(true);
     expect(all.filter((r) => r.parsed.alerts.some((a) => silencedIds.includes(a.alert.id)))).toEqual([]);
     // Every survivor lists the same deliveries, and the ones received.
