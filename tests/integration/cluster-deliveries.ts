@@ -1,13 +1,62 @@
 /**
- * What the cluster notification tests (replay and live mode) check of a webhook receiver's
- * calls after a handoff of the notification stage (docs/cluster.md §10): each delivery
- * received at least once, a repeat the same delivery (same idempotency key and body), one
- * delivery per alert transition, and what every survivor lists.
+ * The cluster notification tests (replay and live mode; docs/cluster.md §10): their setting
+ * (one waterlogging topic of 6 partitions, a receiver on 127.0.0.1, a configuration file), and
+ * what they check of the receiver's calls after a handoff of the notification stage: each
+ * delivery received at least once, a repeat the same delivery (same idempotency key and body),
+ * one delivery per alert transition, and what every survivor lists and shows.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Producer } from 'kafkajs';
 import { expect } from 'vitest';
-import type { ReceivedCall } from '../helpers/receiver.js';
-import type { ClusterHarness, Member } from './cluster-helpers.js';
+import { createKafka } from '../../src/kafka/kafka-client.js';
+import { createLogger } from '../../src/logger.js';
+import { TestReceiver, type ReceivedCall } from '../helpers/receiver.js';
+import { tempDir } from '../helpers/service.js';
+import { ClusterHarness, type Member } from './cluster-helpers.js';
 import { waitFor } from './helpers.js';
+
+/** A waterlogging topic of 6 partitions, its members' harness, a receiver and a configuration file naming it. */
+export class NotificationSetting {
+  readonly topic: string;
+  readonly cluster: ClusterHarness;
+  readonly receiver = new TestReceiver();
+  private producerOrUndefined: Producer | undefined;
+  configFile = '';
+
+  constructor(
+    private readonly brokers: string,
+    private readonly prefix: string,
+  ) {
+    this.topic = `${prefix}.waterlogging`;
+    this.cluster = new ClusterHarness(brokers, [this.topic], `${prefix}.dlq`);
+  }
+
+  get producer(): Producer {
+    if (this.producerOrUndefined === undefined) throw new Error('NotificationSetting: setUp() first');
+    return this.producerOrUndefined;
+  }
+
+  /** Creates the topic, connects a producer, starts the receiver and writes `{notifications}` (given the receiver) to the file. */
+  async setUp(notifications: (receiver: TestReceiver) => unknown): Promise<void> {
+    const kafka = createKafka([this.brokers], this.prefix, createLogger('warn'));
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: this.topic, numPartitions: 6 }], waitForLeaders: true });
+    await admin.disconnect();
+    this.producerOrUndefined = kafka.producer();
+    await this.producerOrUndefined.connect();
+    await this.receiver.start();
+    this.configFile = join(tempDir(`huitian-${this.prefix.slice(0, 3)}-`), 'config.json');
+    writeFileSync(this.configFile, JSON.stringify({ notifications: notifications(this.receiver) }));
+  }
+
+  async tearDown(): Promise<void> {
+    this.cluster.killAll();
+    await this.producerOrUndefined?.disconnect();
+    await this.receiver.stop();
+  }
+}
 
 export interface WebhookBody {
   idempotencyKey: string;

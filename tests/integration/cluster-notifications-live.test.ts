@@ -12,16 +12,9 @@
  * after the red ones; a repeat is the same delivery (same key, same body); nothing was sent
  * for the silenced alerts; each survivor lists every delivery as delivered.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createKafka } from '../../src/kafka/kafka-client.js';
-import { createLogger } from '../../src/logger.js';
-import { TestReceiver } from '../helpers/receiver.js';
-import { tempDir } from '../helpers/service.js';
-import { deliveredOnEverySurvivor, expectRepeatsIdentical, receivedDeliveries, stageEntriesInEveryView, transitionsOf } from './cluster-deliveries.js';
-import { ClusterHarness, type AlertRow, type Member } from './cluster-helpers.js';
+import { deliveredOnEverySurvivor, expectRepeatsIdentical, NotificationSetting, receivedDeliveries, stageEntriesInEveryView, transitionsOf } from './cluster-deliveries.js';
+import type { AlertRow, Member } from './cluster-helpers.js';
 import { sendByTopic, uniqueSuffix, waitFor, type TopicMessage } from './helpers.js';
 
 const services = inject('services');
@@ -34,49 +27,29 @@ const ESCALATE_AFTER_MS = 20_000;
 
 describe.skipIf(!services.available)('cluster, live mode: an escalation due while the input is quiet is sent, across a SIGKILL of the stage owner', () => {
   const sfx = uniqueSuffix();
-  const prefix = `itl${sfx}`;
-  const topic = `${prefix}.waterlogging`;
-  const cluster = new ClusterHarness(services.kafka, [topic], `${prefix}.dlq`);
-  const receiver = new TestReceiver();
-  let producer: Producer;
-  let configFile = '';
+  const setting = new NotificationSetting(services.kafka, `itl${sfx}`);
+  const { cluster, receiver, topic } = setting;
 
-  beforeAll(async () => {
-    const kafka = createKafka([services.kafka], prefix, createLogger('warn'));
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
-    await admin.disconnect();
-    producer = kafka.producer();
-    await producer.connect();
-    await receiver.start();
-    configFile = join(tempDir('huitian-itl-'), 'config.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        notifications: {
-          receivers: { duty: { type: 'webhook', url: receiver.url('/hook'), secret: 'a-secret-of-sixteen-chars' } },
-          routes: [
-            { name: 'all', receivers: ['duty'], groupWaitSeconds: 0, actions: ['opened', 'escalated', 'resolved'] },
-            { name: 'oncall', receivers: ['duty'], escalationOnly: true },
-          ],
-          escalation: { red: { afterMinutes: ESCALATE_AFTER_MS / 60_000, route: 'oncall' } },
-          retry: { initialSeconds: 0.2, maxSeconds: 1 },
-        },
-      }),
-    );
-  }, 120_000);
+  beforeAll(
+    () =>
+      setting.setUp((receiver) => ({
+        receivers: { duty: { type: 'webhook', url: receiver.url('/hook'), secret: 'a-secret-of-sixteen-chars' } },
+        routes: [
+          { name: 'all', receivers: ['duty'], groupWaitSeconds: 0, actions: ['opened', 'escalated', 'resolved'] },
+          { name: 'oncall', receivers: ['duty'], escalationOnly: true },
+        ],
+        escalation: { red: { afterMinutes: ESCALATE_AFTER_MS / 60_000, route: 'oncall' } },
+        retry: { initialSeconds: 0.2, maxSeconds: 1 },
+      })),
+    120_000,
+  );
 
-  afterAll(async () => {
-    cluster.killAll();
-    await producer?.disconnect();
-    await receiver.stop();
-  });
+  afterAll(() => setting.tearDown());
 
   it('delivers opened, escalated, the escalation and resolved of every alert outside the silence', async () => {
     const group = `itl-${sfx}`;
     // Live: a task idle for 1 s ticks; 2 s of allowed lateness, so the stage's clock trails the wall clock by seconds.
-    const env = { HUITIAN_CONFIG: configFile, HUITIAN_TIME_MODE: 'live', HUITIAN_IDLE_TIMEOUT_S: '1', HUITIAN_LATENESS_S: '2' };
+    const env = { HUITIAN_CONFIG: setting.configFile, HUITIAN_TIME_MODE: 'live', HUITIAN_IDLE_TIMEOUT_S: '1', HUITIAN_LATENESS_S: '2' };
     const members: Member[] = [cluster.start('l0', group, env), cluster.start('l1', group, env), cluster.start('l2', group, env)];
     await waitFor('the group to assign its 7 tasks', () => cluster.caughtUp(members, 7).catch(() => undefined), 120_000, 500, () => cluster.detail());
 
@@ -115,7 +88,7 @@ describe.skipIf(!services.available)('cluster, live mode: an escalation due whil
         () => ({ missing: want().filter((t) => !transitionsOf(received()).has(t)), detail: cluster.detail() }),
       );
 
-    await sendByTopic(producer, readings(20));
+    await sendByTopic(setting.producer, readings(20));
     const alerts = await waitFor(
       'every point open in the view',
       async () => {
@@ -138,7 +111,7 @@ describe.skipIf(!services.available)('cluster, live mode: an escalation due whil
     let victim: Member | undefined;
     for (const m of members) if ((await cluster.tasks(m)).some((t) => t.task === 'global')) victim = m;
     expect(victim, 'an owner of the global stage').toBeDefined();
-    await sendByTopic(producer, readings(45));
+    await sendByTopic(setting.producer, readings(45));
     const redAt = Date.parse(lastTime);
     victim!.child.kill('SIGKILL');
     await victim!.exited;
@@ -158,7 +131,7 @@ describe.skipIf(!services.available)('cluster, live mode: an escalation due whil
       }
     }
 
-    await sendByTopic(producer, readings(2));
+    await sendByTopic(setting.producer, readings(2));
     await waitDelivered('every resolved delivered', () => transitions('resolved')(notifiedIds), 60_000);
     const lists = await deliveredOnEverySurvivor(cluster, survivors);
 

@@ -12,16 +12,9 @@
  * numbered: a repeat after the handoff carries the same identifier, no two versions share one,
  * and every survivor's CAP form of each alert has the same identifier.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createKafka } from '../../src/kafka/kafka-client.js';
-import { createLogger } from '../../src/logger.js';
-import { TestReceiver } from '../helpers/receiver.js';
-import { tempDir } from '../helpers/service.js';
-import { deliveredOnEverySurvivor, expectRepeatsIdentical, receivedDeliveries, stageEntriesInEveryView, transitionsOf } from './cluster-deliveries.js';
-import { ClusterHarness, type AlertRow, type Member } from './cluster-helpers.js';
+import { deliveredOnEverySurvivor, expectRepeatsIdentical, NotificationSetting, receivedDeliveries, stageEntriesInEveryView, transitionsOf } from './cluster-deliveries.js';
+import type { AlertRow, Member } from './cluster-helpers.js';
 import { sendByTopic, uniqueSuffix, waitFor, type TopicMessage } from './helpers.js';
 
 const services = inject('services');
@@ -40,48 +33,28 @@ function depthAt(i: number, minute: number): number {
 
 describe.skipIf(!services.available)('cluster: notifications from the global stage survive a SIGKILL of its owner', () => {
   const sfx = uniqueSuffix();
-  const prefix = `itn${sfx}`;
-  const topic = `${prefix}.waterlogging`;
-  const cluster = new ClusterHarness(services.kafka, [topic], `${prefix}.dlq`);
-  const receiver = new TestReceiver();
-  let producer: Producer;
-  let configFile = '';
+  const setting = new NotificationSetting(services.kafka, `itn${sfx}`);
+  const { cluster, receiver, topic } = setting;
 
-  beforeAll(async () => {
-    const kafka = createKafka([services.kafka], prefix, createLogger('warn'));
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
-    await admin.disconnect();
-    producer = kafka.producer();
-    await producer.connect();
-    await receiver.start();
-    configFile = join(tempDir('huitian-itn-'), 'config.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        notifications: {
-          receivers: { duty: { type: 'webhook', url: receiver.url('/hook'), secret: 'a-secret-of-sixteen-chars' }, warning: { type: 'cap', url: receiver.url('/cap') } },
-          routes: [
-            { name: 'all', receivers: ['duty', 'warning'], groupWaitSeconds: 0, actions: ['opened', 'escalated', 'resolved'] },
-            { name: 'oncall', receivers: ['duty'], escalationOnly: true },
-          ],
-          escalation: { red: { afterMinutes: 3, route: 'oncall' } },
-          retry: { initialSeconds: 0.2, maxSeconds: 1 },
-        },
-      }),
-    );
-  }, 120_000);
+  beforeAll(
+    () =>
+      setting.setUp((receiver) => ({
+        receivers: { duty: { type: 'webhook', url: receiver.url('/hook'), secret: 'a-secret-of-sixteen-chars' }, warning: { type: 'cap', url: receiver.url('/cap') } },
+        routes: [
+          { name: 'all', receivers: ['duty', 'warning'], groupWaitSeconds: 0, actions: ['opened', 'escalated', 'resolved'] },
+          { name: 'oncall', receivers: ['duty'], escalationOnly: true },
+        ],
+        escalation: { red: { afterMinutes: 3, route: 'oncall' } },
+        retry: { initialSeconds: 0.2, maxSeconds: 1 },
+      })),
+    120_000,
+  );
 
-  afterAll(async () => {
-    cluster.killAll();
-    await producer?.disconnect();
-    await receiver.stop();
-  });
+  afterAll(() => setting.tearDown());
 
   it('delivers every selected transition at least once, repeats with the same key, nothing for the silenced', async () => {
     const group = `itn-${sfx}`;
-    const env = { HUITIAN_CONFIG: configFile };
+    const env = { HUITIAN_CONFIG: setting.configFile };
     const members: Member[] = [cluster.start('n0', group, env), cluster.start('n1', group, env), cluster.start('n2', group, env)];
     await waitFor('the group to assign its 7 tasks', () => cluster.caughtUp(members, 7).catch(() => undefined), 120_000, 500, () => cluster.detail());
 
@@ -112,7 +85,7 @@ describe.skipIf(!services.available)('cluster: notifications from the global sta
     let victim: Member | undefined;
     let deliveredAtKill = 0;
     for (let slice = 0; slice < minutes / 4; slice++) {
-      await sendByTopic(producer, records(slice * 4, slice * 4 + 4));
+      await sendByTopic(setting.producer, records(slice * 4, slice * 4 + 4));
       if (slice === 3) {
         await waitFor('the first deliveries', () => (receiver.calls.length > 0 ? true : undefined), 60_000, 100, () => cluster.detail());
         for (const m of members) if ((await cluster.tasks(m)).some((t) => t.task === 'global')) victim = m;
@@ -124,7 +97,7 @@ describe.skipIf(!services.available)('cluster: notifications from the global sta
       await new Promise((r) => setTimeout(r, 1000));
     }
     // Past every transition by more than the allowed lateness (60 s), in every partition.
-    await sendByTopic(producer, records(120, 121));
+    await sendByTopic(setting.producer, records(120, 121));
     const survivors = members.filter((m) => m !== victim);
 
     const alerts = await waitFor(
