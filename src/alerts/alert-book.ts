@@ -17,6 +17,19 @@ export function insertInTimeOrder(history: AlertHistoryEntry[], entry: AlertHist
   history.splice(i, 0, entry);
 }
 
+/** Puts a notification stage's history entry into `alert` (in time order) and sets `silencedBy` when given. */
+export function applyAnnotation(alert: Alert, entry: AlertHistoryEntry, silencedBy?: string | null): void {
+  insertInTimeOrder(alert.history, { ...entry });
+  if (silencedBy !== undefined) alert.silencedBy = silencedBy;
+}
+
+/** A copy of `base` with the stage's entry in it: the next version of an alert no engine holds any more. */
+export function annotatedCopy(base: Alert, entry: AlertHistoryEntry, silencedBy?: string | null): Alert {
+  const doc = cloneAlert(base);
+  applyAnnotation(doc, entry, silencedBy);
+  return doc;
+}
+
 export interface RaiseSpec {
   rule: string;
   category: AlertCategory;
@@ -253,8 +266,7 @@ export class AlertBook {
   annotate(id: string, entry: AlertHistoryEntry, silencedBy?: string | null): Alert | undefined {
     const alert = this.byId.get(id);
     if (alert === undefined) return undefined;
-    insertInTimeOrder(alert.history, { ...entry });
-    if (silencedBy !== undefined) alert.silencedBy = silencedBy;
+    applyAnnotation(alert, entry, silencedBy);
     const copy = cloneAlert(alert);
     this.emit({ action: entry.action, alert: copy });
     return copy;

@@ -6,8 +6,8 @@
  * re-read on any instance computes exactly what the first read did.
  */
 import type { IHeaders } from 'kafkajs';
-import { cloneAlert, type Alert, type AlertChange, type AlertHistoryEntry } from '../alerts/alert.js';
-import { insertInTimeOrder } from '../alerts/alert-book.js';
+import type { Alert, AlertChange, AlertHistoryEntry } from '../alerts/alert.js';
+import { annotatedCopy } from '../alerts/alert-book.js';
 import { Engine, type EngineConfig, type MinuteReport, type StepResult } from '../engine/engine.js';
 import { FINAL_FAMILIES, TaskPartials } from '../engine/task-partials.js';
 import { decodeRecord } from '../events/decode-record.js';
@@ -273,9 +273,7 @@ export class Task {
       }
       // Resolved meanwhile (the stage decides behind the watermark): a new version of the
       // resolved alert with the entry, as single mode writes it into the stored document.
-      const doc = cloneAlert(held);
-      insertInTimeOrder(doc.history, { ...entry });
-      if (silencedBy !== undefined) doc.silencedBy = silencedBy;
+      const doc = annotatedCopy(held, entry, silencedBy);
       this.resolved.set(doc.id, doc);
       out.alerts.push({ action: entry.action, alert: doc });
       return;

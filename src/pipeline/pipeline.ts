@@ -13,8 +13,8 @@
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { randomBytes } from 'node:crypto';
-import { insertInTimeOrder } from '../alerts/alert-book.js';
-import { cloneAlert, type Alert, type AlertChange } from '../alerts/alert.js';
+import { annotatedCopy } from '../alerts/alert-book.js';
+import type { Alert, AlertChange } from '../alerts/alert.js';
 import type { DeliveryPlanner } from '../delivery/planner.js';
 import { Engine, type EngineConfig, type StepResult } from '../engine/engine.js';
 import { DEFAULT_NOTIFICATIONS, type NotificationsConfig } from '../notifications/notifications-config.js';
@@ -211,10 +211,7 @@ export class Pipeline {
       if (recovering) continue;
       const base = lastDocOf(extra, a.alertId) ?? lastDocOf(changes, a.alertId) ?? this.store.getAlert(a.alertId);
       if (base === undefined) continue;
-      const doc = cloneAlert(base);
-      insertInTimeOrder(doc.history, { ...a.entry });
-      if (a.silencedBy !== undefined) doc.silencedBy = a.silencedBy;
-      extra.push({ action: a.entry.action, alert: doc });
+      extra.push({ action: a.entry.action, alert: annotatedCopy(base, a.entry, a.silencedBy) });
     }
     const deliveries: OutboxDelivery[] = [];
     if (!recovering && this.options.planner !== undefined) {

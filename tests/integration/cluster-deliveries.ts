@@ -88,6 +88,15 @@ export function transitionsOf(received: readonly ReceivedDelivery[]): Set<string
   return new Set(received.flatMap((r) => r.parsed.alerts.map((a) => `${a.alert.id} ${a.action}`)));
 }
 
+/** Waits until the receiver's webhook deliveries carry every transition (`<alert id> <action>`) `want` gives. */
+export function waitForTransitions(cluster: ClusterHarness, receiver: TestReceiver, what: string, want: () => readonly string[], timeoutMs: number, everyMs = 200): Promise<true> {
+  const missing = () => {
+    const got = transitionsOf(receivedDeliveries(receiver.calls));
+    return want().filter((t) => !got.has(t));
+  };
+  return waitFor(what, () => (want().length > 0 && missing().length === 0 ? true : undefined), timeoutMs, everyMs, () => ({ missing: missing(), detail: cluster.detail() }));
+}
+
 /**
  * A repeat is the same delivery (same key, same body); with groupWaitSeconds 0 each carries
  * one alert, keyed `<alert id>:<version>`; each transition of an alert is one delivery (no
@@ -139,18 +148,18 @@ export function deliveredOnEverySurvivor(cluster: ClusterHarness, survivors: rea
 }
 
 /**
- * Waits until every survivor's alert view shows, for each alert id, each of the stage's history
- * entries `want` names (`escalated_to`, `silenced`): they reach the owning task as commands after
- * the stage decided them, an alert resolved meanwhile included (docs/cluster.md §10).
+ * Waits until every survivor's alert view shows each of the stage's history entries `want`
+ * names (action → the alerts that must have it, e.g. `{escalated_to: [...], silenced: [...]}`):
+ * they reach the owning task as commands after the stage decided them, an alert resolved
+ * meanwhile included (docs/cluster.md §10).
  */
-export function stageEntriesInEveryView(cluster: ClusterHarness, survivors: readonly Member[], want: ReadonlyMap<string, readonly string[]>, timeoutMs = 60_000): Promise<true> {
+export function stageEntriesInEveryView(cluster: ClusterHarness, survivors: readonly Member[], want: Readonly<Record<string, readonly string[]>>, timeoutMs = 60_000): Promise<true> {
   const missing = async (): Promise<string[]> => {
     const out: string[] = [];
     for (const m of survivors) {
       const view = await cluster.alerts(m);
-      for (const [id, actions] of want) {
-        const history = new Set((view.get(id)?.history ?? []).map((h) => h.action));
-        for (const action of actions) if (!history.has(action)) out.push(`${m.name}: ${id} ${action}`);
+      for (const [action, ids] of Object.entries(want)) {
+        for (const id of ids) if (!(view.get(id)?.history ?? []).some((h) => h.action === action)) out.push(`${m.name}: ${id} ${action}`);
       }
     }
     return out;

@@ -13,7 +13,7 @@
  * for the silenced alerts; each survivor lists every delivery as delivered.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { deliveredOnEverySurvivor, expectRepeatsIdentical, NotificationSetting, receivedDeliveries, stageEntriesInEveryView, transitionsOf } from './cluster-deliveries.js';
+import { deliveredOnEverySurvivor, expectRepeatsIdentical, NotificationSetting, receivedDeliveries, stageEntriesInEveryView, transitionsOf, waitForTransitions } from './cluster-deliveries.js';
 import type { AlertRow, Member } from './cluster-helpers.js';
 import { sendByTopic, uniqueSuffix, waitFor, type TopicMessage } from './helpers.js';
 
@@ -75,18 +75,7 @@ describe.skipIf(!services.available)('cluster, live mode: an escalation due whil
     };
     const received = () => receivedDeliveries(receiver.calls);
     const transitions = (action: string) => (ids: readonly string[]) => ids.map((id) => `${id} ${action}`);
-    const waitDelivered = (what: string, want: () => string[], timeoutMs: number) =>
-      waitFor(
-        what,
-        () => {
-          const got = transitionsOf(received());
-          const w = want();
-          return w.length > 0 && w.every((t) => got.has(t)) ? true : undefined;
-        },
-        timeoutMs,
-        200,
-        () => ({ missing: want().filter((t) => !transitionsOf(received()).has(t)), detail: cluster.detail() }),
-      );
+    const waitDelivered = (what: string, want: () => string[], timeoutMs: number) => waitForTransitions(cluster, receiver, what, want, timeoutMs);
 
     await sendByTopic(setting.producer, readings(20));
     const alerts = await waitFor(
@@ -139,7 +128,7 @@ describe.skipIf(!services.available)('cluster, live mode: an escalation due whil
     // Every escalation was in before any reading after the red ones was produced.
     for (const r of all) if (r.parsed.alerts.some((a) => a.action === 'escalated_to')) expect(r.index).toBeLessThan(quietUntil);
     const byDelivery = expectRepeatsIdentical(all);
-    await stageEntriesInEveryView(cluster, survivors, new Map<string, string[]>([...notifiedIds.map((id) => [id, ['escalated_to']] satisfies [string, string[]]), ...silencedIds.map((id) => [id, ['silenced']] satisfies [string, string[]])]));
+    await stageEntriesInEveryView(cluster, survivors, { escalated_to: notifiedIds, silenced: silencedIds });
     // Nothing for the silenced ones, although they were raised.
     expect(all.filter((r) => r.parsed.alerts.some((a) => silencedIds.includes(a.alert.id)))).toEqual([]);
     const final = await cluster.alerts(survivors[0]!);

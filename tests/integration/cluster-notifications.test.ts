@@ -13,7 +13,7 @@
  * and every survivor's CAP form of each alert has the same identifier.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { deliveredOnEverySurvivor, expectRepeatsIdentical, NotificationSetting, receivedDeliveries, stageEntriesInEveryView, transitionsOf } from './cluster-deliveries.js';
+import { deliveredOnEverySurvivor, expectRepeatsIdentical, NotificationSetting, receivedDeliveries, stageEntriesInEveryView, waitForTransitions } from './cluster-deliveries.js';
 import type { AlertRow, Member } from './cluster-helpers.js';
 import { sendByTopic, uniqueSuffix, waitFor, type TopicMessage } from './helpers.js';
 
@@ -117,16 +117,7 @@ describe.skipIf(!services.available)('cluster: notifications from the global sta
 
     const received = () => receivedDeliveries(receiver.calls);
     const want = notifiedIds.flatMap((id) => ['opened', 'escalated', 'escalated_to', 'resolved'].map((action) => `${id} ${action}`)).sort();
-    await waitFor(
-      'every selected transition delivered',
-      () => {
-        const got = transitionsOf(received());
-        return want.every((w) => got.has(w)) ? true : undefined;
-      },
-      120_000,
-      250,
-      () => ({ missing: want.filter((w) => !transitionsOf(received()).has(w)), detail: cluster.detail() }),
-    );
+    await waitForTransitions(cluster, receiver, 'every selected transition delivered', () => want, 120_000, 250);
     // Nothing pending on any survivor once the new owner is done.
     const lists = await deliveredOnEverySurvivor(cluster, survivors);
 
@@ -135,7 +126,7 @@ describe.skipIf(!services.available)('cluster: notifications from the global sta
     const byDelivery = expectRepeatsIdentical(all);
     // The stage's entries are in every survivor's history, also where one reached the owning
     // task after it had resolved the alert (decided behind the watermark, or after the handoff).
-    await stageEntriesInEveryView(cluster, survivors, new Map<string, string[]>([...notifiedIds.map((id) => [id, ['escalated_to']] satisfies [string, string[]]), ...silencedIds.map((id) => [id, ['silenced']] satisfies [string, string[]])]));
+    await stageEntriesInEveryView(cluster, survivors, { escalated_to: notifiedIds, silenced: silencedIds });
     // Nothing for the silenced ones, although they were raised.
     expect(silencedIds.every((id) => alerts.get(id)!.status === 'resolved')).toBe(true);
     expect(all.filter((r) => r.parsed.alerts.some((a) => silencedIds.includes(a.alert.id)))).toEqual([]);
