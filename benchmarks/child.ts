@@ -56,7 +56,14 @@ export function waitFor<T>(child: ChildProcess, type: string): Promise<T> {
   });
 }
 
+/**
+ * Resolves once the child has exited, with its exit code (null when a signal ended it). A
+ * child that ended before the call counts too, also one a signal ended: its `exitCode`
+ * stays null then, and waiting for an 'exit' that had already been emitted hung the
+ * failover run for ever after the SIGKILL of its victim (the other member, caught up,
+ * looked like a member that had vanished).
+ */
 export function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }

@@ -104,7 +104,7 @@ export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
     dirs.push(dir);
     const child = forkChild('kafka-member-child', { args: [dir, o.brokers, group, topics.join(','), dlq, name], nodeFlags: o.nodeFlags });
     children.push(child);
-    // How each member ended but the failover's victim (a member that vanished mid-run once, unexplained).
+    // How each member ended but the failover's victim, so a member lost mid-run is named in the output.
     child.once('exit', (code, signal) => {
       if (!killed.has(child)) say(`kafka: member ${name} exited (code ${code}, signal ${signal})`);
     });
