@@ -34,7 +34,7 @@ export function ask<T>(child: ChildProcess, message: { type: string; [k: string]
 export function waitFor<T>(child: ChildProcess, type: string): Promise<T> {
   return new Promise((resolve, reject) => {
     // A child that is gone already never answers: say so instead of waiting for ever.
-    if (child.exitCode !== null || child.signalCode !== null) {
+    if (hasExited(child)) {
       reject(new Error(`child exited (code ${child.exitCode}, signal ${child.signalCode}) before sending ${type}`));
       return;
     }
@@ -57,13 +57,17 @@ export function waitFor<T>(child: ChildProcess, type: string): Promise<T> {
 }
 
 /**
- * Resolves once the child has exited, with its exit code (null when a signal ended it). A
- * child that ended before the call counts too, also one a signal ended: its `exitCode`
- * stays null then, and waiting for an 'exit' that had already been emitted hung the
- * failover run for ever after the SIGKILL of its victim (the other member, caught up,
- * looked like a member that had vanished).
+ * Whether the child has ended, by an exit or by a signal: a child a signal ended keeps
+ * `exitCode` null, so that alone does not tell (waiting for an 'exit' already emitted hung
+ * the failover run for ever after the SIGKILL of its victim, and the other member, caught
+ * up, looked like a member that had vanished).
  */
+export function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/** Resolves once the child has exited (also before the call), with its exit code: null when a signal ended it. */
 export function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  if (hasExited(child)) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }

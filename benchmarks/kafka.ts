@@ -24,7 +24,7 @@ import { loadConfig } from '../src/config.js';
 import { createKafka } from '../src/kafka/kafka-client.js';
 import { createLogger } from '../src/logger.js';
 import { DOMAINS, inputRecords, type InputRecord } from '../scripts/cluster-input.js';
-import { ask, exited, forkChild, waitFor } from './child.js';
+import { ask, exited, forkChild, hasExited, waitFor } from './child.js';
 import { forEachLine, type Batch } from './stream.js';
 
 export const PARTITIONS = 6;
@@ -237,7 +237,7 @@ export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
       },
     };
   } finally {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const c of children) if (!hasExited(c)) c.kill('SIGKILL');
     await producer.disconnect().catch(() => undefined);
     const internal = [`${prefix}-one`, `${prefix}-ha`].flatMap((g) => Object.values(clusterTopicsOf(g)));
     const existing = new Set(await admin.listTopics().catch(() => [] as string[]));

@@ -59,7 +59,8 @@ export async function startHuitian(args: string[], env: Record<string, string> =
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`huitian ${args.join(' ')} exited ${child.exitCode}: ${output}`);
+    // A signal leaves exitCode null: without signalCode a child killed during start-up waited out the deadline.
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`huitian ${args.join(' ')} exited ${child.exitCode ?? child.signalCode}: ${output}`);
     const up = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
     if (up) break;
     if (Date.now() > deadline) throw new Error(`huitian ${args.join(' ')} did not answer /healthz: ${output}`);
