@@ -7,7 +7,8 @@
  * - `status`: its tasks (as `/readyz` lists them) and when its first input batch arrived;
  * - `caught-up` `{ inputTasks }`: once it owns all `inputTasks` input tasks, each restored
  *   with lag 0, and every output handed to Kafka so far is acknowledged (every KPI partial
- *   durable), the time of that moment and of its first record (epoch ms);
+ *   durable), the time of that moment and of its first record (epoch ms), and CPU marks
+ *   (cpu-time.ts) at the first record and at that moment;
  * - `stop`: a graceful stop (checkpoints, leaves the group).
  *
  * argv[2..]: data directory, brokers, group, input topics (comma-separated), dead-letter topic.
@@ -16,6 +17,7 @@ import { loadConfig } from '../src/config.js';
 import { GLOBAL_TASK } from '../src/cluster/cluster-runtime.js';
 import { createLogger } from '../src/logger.js';
 import { createService } from '../src/service.js';
+import { cpuMark, type CpuMark } from './cpu-time.js';
 
 const [dataDir, brokers, group, topics, dlq, name] = process.argv.slice(2);
 if (dataDir === undefined || brokers === undefined || group === undefined || topics === undefined || dlq === undefined) {
@@ -42,12 +44,16 @@ if (cluster === undefined) throw new Error('not in cluster mode');
 
 const now = () => performance.timeOrigin + performance.now();
 
-async function caughtUp(inputTasks: number): Promise<{ at: number; firstRecordAt: number | undefined }> {
+async function caughtUp(inputTasks: number): Promise<{ at: number; firstRecordAt: number | undefined; cpu: { from: CpuMark; to: CpuMark } | undefined }> {
+  // CPU from (within one poll of) the first record to the moment caught up (cpu-time.ts).
+  let from: CpuMark | undefined;
   for (;;) {
+    if (from === undefined && cluster!.firstRecordAt !== undefined) from = cpuMark();
     const tasks = cluster!.status().tasks.filter((t) => t.task !== GLOBAL_TASK);
     if (tasks.length === inputTasks && tasks.every((t) => t.state === 'active' && t.lag === 0)) {
       await cluster!.settled();
-      return { at: now(), firstRecordAt: cluster!.firstRecordAt };
+      const to = cpuMark();
+      return { at: now(), firstRecordAt: cluster!.firstRecordAt, cpu: from === undefined ? undefined : { from, to } };
     }
     await new Promise((r) => setTimeout(r, 10));
   }

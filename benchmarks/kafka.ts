@@ -15,7 +15,7 @@
  *   Every setting is the service's default (session timeout 10 s, snapshot interval 30 s).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Producer } from 'kafkajs';
@@ -25,6 +25,7 @@ import { createKafka } from '../src/kafka/kafka-client.js';
 import { createLogger } from '../src/logger.js';
 import { DOMAINS, inputRecords, type InputRecord } from '../scripts/cluster-input.js';
 import { ask, exited, forkChild, hasExited, waitFor } from './child.js';
+import { cpuWindow, ratioBound, type CpuMark, type CpuWindow } from './cpu-time.js';
 import { forEachLine, type Batch } from './stream.js';
 
 export const PARTITIONS = 6;
@@ -42,6 +43,12 @@ export interface KafkaResult {
   /** Records the one instance wrote to its partials topic. */
   partialRecords: number;
   floorMalformed: number;
+  /**
+   * CPU over each window (cpu-time.ts): the instance's process and the floor's, and the
+   * whole machine (the broker too) during each; `ratioBound` is the kafka_ratio the instance
+   * could reach at its CPU per record with every core busy (more threads, no overhead).
+   */
+  cpu: { cores: number; instance: CpuWindow | null; floor: CpuWindow | null; ratioBound: number | null };
   failover: {
     /** Tasks the killed instance owned. */
     tasks: number;
@@ -130,7 +137,8 @@ export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
     // The floor: JSON.parse only.
     const floor = forkChild('kafka-floor-child', { args: [o.brokers, `${prefix}-floor`, topics.join(','), String(records)], nodeFlags: o.nodeFlags });
     children.push(floor);
-    const f = await waitFor<{ firstRecordAt: number; lastRecordAt: number; records: number; malformed: number }>(floor, 'done');
+    type Marks = { from: CpuMark; to: CpuMark } | undefined;
+    const f = await waitFor<{ firstRecordAt: number; lastRecordAt: number; records: number; malformed: number; cpu: Marks }>(floor, 'done');
     await ask(floor, { type: 'stop' }).catch(() => undefined);
     await exited(floor);
     const floorSeconds = (f.lastRecordAt - f.firstRecordAt) / 1000;
@@ -139,7 +147,7 @@ export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
     // One instance, every KPI partial durable.
     const one = member(`${prefix}-one`, 'one');
     await waitFor(one, 'ready');
-    const done = await ask<{ at: number; firstRecordAt: number }>(one, { type: 'caught-up', inputTasks });
+    const done = await ask<{ at: number; firstRecordAt: number; cpu: Marks }>(one, { type: 'caught-up', inputTasks });
     const instanceSeconds = (done.at - done.firstRecordAt) / 1000;
     const oneStatus = await ask<Status>(one, { type: 'status' });
     // Records the instance wrote to its partials topic (bucket records, docs/cluster.md §7).
@@ -150,6 +158,15 @@ export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
 
     const kafkaEps = Math.round(records / instanceSeconds);
     const floorEps = Math.round(records / floorSeconds);
+    const cores = availableParallelism();
+    const instanceCpu = done.cpu === undefined ? null : cpuWindow(done.cpu.from, done.cpu.to, records);
+    const floorCpu = f.cpu === undefined ? null : cpuWindow(f.cpu.from, f.cpu.to, f.records);
+    if (instanceCpu !== null && floorCpu !== null) {
+      say(
+        `kafka: CPU per record ${instanceCpu.processUsPerRecord} µs instance (${instanceCpu.processCores} cores; machine ${instanceCpu.machineUsPerRecord} µs, ${instanceCpu.machineCores} of ${cores} cores), ` +
+          `${floorCpu.processUsPerRecord} µs bare consumer (${floorCpu.processCores} cores; machine ${floorCpu.machineUsPerRecord} µs, ${floorCpu.machineCores} cores)`,
+      );
+    }
     const figures = {
       kafka_eps: kafkaEps,
       kafka_floor_eps: floorEps,
@@ -161,6 +178,7 @@ export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
       instanceRssMb: oneStatus.rssMb,
       partialRecords,
       floorMalformed: f.malformed,
+      cpu: { cores, instance: instanceCpu, floor: floorCpu, ratioBound: instanceCpu === null ? null : ratioBound(instanceCpu, floorEps, cores) },
     };
     const sessionTimeoutS = loadConfig({}).kafkaSessionTimeoutS;
     if (o.failover === false) {

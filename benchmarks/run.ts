@@ -149,6 +149,11 @@ export function table(r: Results): string {
       ? []
       : [
           `kafka: ${int(d.kafka.records)} records in ${d.kafka.partitions} partitions (produced in ${d.kafka.produceSeconds} s); one instance ${d.kafka.seconds.instance} s (RSS ${int(d.kafka.instanceRssMb)} MB), bare consumer ${d.kafka.seconds.floor} s; failover of ${d.kafka.failover.tasks} tasks: assigned after ${d.kafka.failover.assignedS} s (session timeout ${d.kafka.failover.sessionTimeoutS} s), restored after ${d.kafka.failover.restoredS} s, ${int(d.kafka.failover.lagAtRestore)} records to re-read`,
+          ...(d.kafka.cpu?.instance == null || d.kafka.cpu.floor == null
+            ? []
+            : [
+                `kafka CPU per record: instance ${d.kafka.cpu.instance.processUsPerRecord} µs (${d.kafka.cpu.instance.processCores} cores busy; the machine ${d.kafka.cpu.instance.machineUsPerRecord} µs, ${d.kafka.cpu.instance.machineCores} of ${d.kafka.cpu.cores} cores), bare consumer ${d.kafka.cpu.floor.processUsPerRecord} µs (${d.kafka.cpu.floor.processCores}; machine ${d.kafka.cpu.floor.machineUsPerRecord} µs, ${d.kafka.cpu.floor.machineCores}); kafka_ratio with every core busy at this CPU per record: ${d.kafka.cpu.ratioBound ?? 'n/a'}`,
+              ]),
         ]),
   ].join('\n');
 }
