@@ -9,6 +9,7 @@
  *   with lag 0, and every output handed to Kafka so far is acknowledged (every KPI partial
  *   durable), the time of that moment and of its first record (epoch ms), and CPU marks
  *   (cpu-time.ts) at the first record and at that moment;
+ * - `settled`: once every output handed to Kafka so far is acknowledged, the time of that moment;
  * - `stop`: a graceful stop (checkpoints, leaves the group).
  *
  * argv[2..]: data directory, brokers, group, input topics (comma-separated), dead-letter topic.
@@ -64,6 +65,8 @@ process.on('message', (m: { type: string; inputTasks?: number }) => {
     process.send!({ type: 'status', tasks: cluster.status().tasks, firstRecordAt: cluster.firstRecordAt, rssMb: Math.round(process.memoryUsage().rss / 1048576) });
   } else if (m.type === 'caught-up') {
     void caughtUp(m.inputTasks ?? 0).then((r) => process.send!({ type: 'caught-up', ...r }));
+  } else if (m.type === 'settled') {
+    void cluster.settled().then(() => process.send!({ type: 'settled', at: now() }));
   } else if (m.type === 'stop') {
     void service.stop().then(() => {
       process.send!({ type: 'stop' });

@@ -12,13 +12,16 @@
  * - `failover_s`: two instances in a group of their own have caught up; while a producer
  *   adds a continuation of the stream, the one owning more tasks is SIGKILLed (the producer
  *   stops then); from the kill until every task it owned is active on the other with lag 0.
- *   Every setting is the service's default (session timeout 10 s, snapshot interval 30 s).
+ *   Every setting is the service's default (session timeout 10 s, snapshot interval 30 s);
+ * - `twoInstances` (a detail): how fast those two instances read the stream together
+ *   before the kill, against one instance: what a second event loop gives on this machine.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Producer } from 'kafkajs';
+import { GLOBAL_TASK } from '../src/cluster/global-task.js';
 import { clusterTopicsOf } from '../src/cluster/topics.js';
 import { loadConfig } from '../src/config.js';
 import { createKafka } from '../src/kafka/kafka-client.js';
@@ -49,6 +52,15 @@ export interface KafkaResult {
    * could reach at its CPU per record with every core busy (more threads, no overhead).
    */
   cpu: { cores: number; instance: CpuWindow | null; floor: CpuWindow | null; ratioBound: number | null };
+  /**
+   * Two instances in one group on the same machine (the failover run's catch-up): `eps` from
+   * the first record either applied until both have every task at lag 0 and every output
+   * acknowledged (the rebalance when the second joins included); `sharedEps` the same end
+   * from the first poll at which both owned tasks, all restored, over the records left then;
+   * `ratio` and `speedup` (over one instance) of `sharedEps`. What a second event loop gives
+   * here, measured rather than estimated. Null without the failover run.
+   */
+  twoInstances: { eps: number; seconds: number; sharedEps: number; sharedSeconds: number; sharedRecords: number; ratio: number; speedup: number } | null;
   failover: {
     /** Tasks the killed instance owned. */
     tasks: number;
@@ -88,7 +100,7 @@ async function send(producer: Producer, rows: readonly InputRecord[]): Promise<v
   await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
 }
 
-type Status = { tasks: Array<{ task: string; state: string; lag: number | null }>; firstRecordAt: number | undefined; rssMb: number };
+type Status = { tasks: Array<{ task: string; state: string; next: string | null; lag: number | null }>; firstRecordAt: number | undefined; rssMb: number };
 
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -182,7 +194,7 @@ export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
     };
     const sessionTimeoutS = loadConfig({}).kafkaSessionTimeoutS;
     if (o.failover === false) {
-      return { ...figures, failover_s: Number.NaN, failover: { tasks: 0, assignedS: Number.NaN, restoredS: Number.NaN, lagAtRestore: 0, continuationEvents: 0, sessionTimeoutS } };
+      return { ...figures, twoInstances: null, failover_s: Number.NaN, failover: { tasks: 0, assignedS: Number.NaN, restoredS: Number.NaN, lagAtRestore: 0, continuationEvents: 0, sessionTimeoutS } };
     }
 
     // Failover: two instances caught up, a continuation flowing, the owner of more tasks killed.
@@ -192,11 +204,43 @@ export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
     const b = member(group, 'b');
     await Promise.all([waitFor(a, 'ready'), waitFor(b, 'ready')]);
     const statuses = async () => Promise.all([ask<Status>(a, { type: 'status' }), ask<Status>(b, { type: 'status' })]);
+    // Their catch-up is also the figure of two instances on this machine (`twoInstances`).
+    let firstRecordAt = Number.POSITIVE_INFINITY;
+    // From the first poll at which both own tasks, all restored: what they had applied then.
+    let shared: { at: number; applied: number } | undefined;
     for (;;) {
-      const all = (await statuses()).flatMap((s) => s.tasks);
-      if (all.length === inputTasks + 1 && all.every((t) => t.state === 'active' && t.lag === 0)) break;
-      await sleep(200);
+      const polledAt = now();
+      const both = await statuses();
+      const all = both.flatMap((s) => s.tasks);
+      const inputs = all.filter((t) => t.task !== GLOBAL_TASK);
+      if (shared === undefined && both.every((s) => s.tasks.some((t) => t.task !== GLOBAL_TASK)) && inputs.length === inputTasks && inputs.every((t) => t.state === 'active')) {
+        shared = { at: polledAt, applied: inputs.reduce((n, t) => n + Number(t.next ?? 0), 0) };
+      }
+      if (all.length === inputTasks + 1 && all.every((t) => t.state === 'active' && t.lag === 0)) {
+        for (const s of both) if (s.firstRecordAt !== undefined) firstRecordAt = Math.min(firstRecordAt, s.firstRecordAt);
+        break;
+      }
+      await sleep(50);
     }
+    const settled = await Promise.all([ask<{ at: number }>(a, { type: 'settled' }), ask<{ at: number }>(b, { type: 'settled' })]);
+    const endAt = Math.max(...settled.map((s) => s.at));
+    const twoSeconds = (endAt - firstRecordAt) / 1000;
+    const twoEps = Math.round(records / twoSeconds);
+    const sharedSeconds = shared === undefined ? Number.NaN : (endAt - shared.at) / 1000;
+    const sharedEps = shared === undefined ? Number.NaN : Math.round((records - shared.applied) / sharedSeconds);
+    const twoInstances = {
+      eps: twoEps,
+      seconds: Math.round(twoSeconds * 100) / 100,
+      sharedEps,
+      sharedSeconds: Math.round(sharedSeconds * 100) / 100,
+      sharedRecords: shared === undefined ? 0 : records - shared.applied,
+      ratio: Math.round((sharedEps / floorEps) * 1000) / 1000,
+      speedup: Math.round((sharedEps / kafkaEps) * 100) / 100,
+    };
+    say(
+      `kafka: two instances in one group applied ${records} records, outputs durable, in ${twoSeconds.toFixed(1)} s (${twoEps} /s); ` +
+        `once both owned tasks: ${twoInstances.sharedRecords} records in ${sharedSeconds.toFixed(1)} s, ${sharedEps} /s, ${twoInstances.speedup}× one instance`,
+    );
     const rows = inputRecords(o.continuation, prefix);
     let stopContinuation = false;
     let sent = 0;
@@ -244,6 +288,7 @@ export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
 
     return {
       ...figures,
+      twoInstances,
       failover_s: Math.round(failoverS * 10) / 10,
       failover: {
         tasks: victimTasks.length,

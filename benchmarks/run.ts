@@ -149,6 +149,9 @@ export function table(r: Results): string {
       ? []
       : [
           `kafka: ${int(d.kafka.records)} records in ${d.kafka.partitions} partitions (produced in ${d.kafka.produceSeconds} s); one instance ${d.kafka.seconds.instance} s (RSS ${int(d.kafka.instanceRssMb)} MB), bare consumer ${d.kafka.seconds.floor} s; failover of ${d.kafka.failover.tasks} tasks: assigned after ${d.kafka.failover.assignedS} s (session timeout ${d.kafka.failover.sessionTimeoutS} s), restored after ${d.kafka.failover.restoredS} s, ${int(d.kafka.failover.lagAtRestore)} records to re-read`,
+          ...(d.kafka.twoInstances == null
+            ? []
+            : [`kafka: two instances in one group (the failover run's catch-up) ${int(d.kafka.twoInstances.eps)} /s in ${d.kafka.twoInstances.seconds} s, ${d.kafka.twoInstances.speedup}× one instance, ratio ${d.kafka.twoInstances.ratio}`]),
           ...(d.kafka.cpu?.instance == null || d.kafka.cpu.floor == null
             ? []
             : [
