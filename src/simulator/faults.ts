@@ -15,6 +15,11 @@
  *   missing, or an impossible value (negative depth, negative occupancy, %LEL over
  *   100) — which the service dead-letters. The valid original still goes out.
  * An event is made late or out of order, not both; a late event is not also duplicated.
+ * A reading drawn late whose hold would run past the end of the stream goes out in order
+ * instead, and is not counted: nothing newer would come to release it, so the end of the
+ * stream would flush it too early (0–125 s behind, not beyond the lateness bound), and
+ * the service would accept it. Its random draws are the same, so the rest of the stream
+ * is not changed by it.
  * With p = 0 the stream passes through untouched and no random number is drawn.
  */
 import type { EventType } from '../events/schemas.js';
@@ -98,9 +103,15 @@ export class FaultInjector {
   private order = 0;
   private readonly times = new BeijingTimeFormatter();
 
+  /**
+   * @param endAt the end of the stream (ms): no event is held past it. Streams have events up
+   *   to close to their end, so a reading held until then is still more than the lateness
+   *   bound behind the newest event when the end flushes it.
+   */
   constructor(
     private readonly p: number,
     seed: number,
+    private readonly endAt: number = Number.POSITIVE_INFINITY,
   ) {
     this.rng = new Rng(seed, 'faults');
   }
@@ -119,8 +130,11 @@ export class FaultInjector {
       const duplicate = !late && r.chance(this.p);
       const malformed = r.chance(this.p);
       if (late) {
-        this.counts.late++;
-        this.hold(e, e.time + r.int(LATE_MIN_MS / 1000, LATE_MAX_MS / 1000) * 1000, false);
+        const releaseAt = e.time + r.int(LATE_MIN_MS / 1000, LATE_MAX_MS / 1000) * 1000;
+        if (releaseAt <= this.endAt) {
+          this.counts.late++;
+          this.hold(e, releaseAt, false);
+        } else yield this.valid(e, false);
       } else if (disorder) {
         this.counts.outOfOrder++;
         this.hold(e, e.time + r.int(2, MAX_DISORDER_MS / 1000) * 1000, duplicate);

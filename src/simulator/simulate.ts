@@ -96,7 +96,7 @@ export class Simulation implements Iterable<string> {
     this.started = true;
     const o = this.options;
     const ctx = scenarioContext(o.start, o.start + o.durationMs, o.seed, o.rateScale);
-    const injector = new FaultInjector(o.faults, o.seed);
+    const injector = new FaultInjector(o.faults, o.seed, o.start + o.durationMs);
     const truth = new TruthBuilder();
     for (const out of injector.apply(mergeByTime(sourcesOf(o.scenario, ctx)))) {
       truth.observe(out);

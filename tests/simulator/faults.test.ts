@@ -1,9 +1,19 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeJson } from '../../src/events/decode.js';
 import { parseRfc3339 } from '../../src/events/event-time.js';
 import { LATE_MIN_MS, MAX_DISORDER_MS } from '../../src/simulator/faults.js';
 import { simulate } from '../../src/simulator/simulate.js';
+import { budget, runs } from '../helpers/property-runs.js';
 import { options } from './fixtures.js';
+
+/**
+ * The fault injector's promises hold for any seed, so each run draws its own seeds (fast-check
+ * reports a failing one). Seeds 7 and 3, fixed here before, hid that a reading made late near
+ * the stream's end was flushed too early, about every other seed (see faults.ts).
+ */
+const SEED = fc.integer({ min: 0, max: 2 ** 31 - 1 });
+const SEED_RUNS = 10;
 
 describe('faults', () => {
   it('writes only valid events without faults', () => {
@@ -22,7 +32,11 @@ describe('faults', () => {
   });
 
   it('makes malformed exactly the lines it says, of each kind, and decodes every other line', () => {
-    const sim = simulate(options('mixed', '12h', { faults: 0.02, seed: 7 }));
+    fc.assert(fc.property(SEED, (seed) => malformedAsSaid(seed)), { numRuns: runs(SEED_RUNS) });
+  }, budget(30_000));
+
+  function malformedAsSaid(seed: number): void {
+    const sim = simulate(options('mixed', '12h', { faults: 0.02, seed }));
     const reasons = new Map<string, number>();
     let invalid = 0;
     let valid = 0;
@@ -43,11 +57,15 @@ describe('faults', () => {
     const k = t.faults.malformedByKind;
     expect(Object.fromEntries(reasons)).toEqual({ bad_json: k.bad_json, 'missing_field or invalid_value': k.missing_field + k.invalid_value });
     for (const kind of ['bad_json', 'missing_field', 'invalid_value'] as const) expect(t.faults.malformedByKind[kind]).toBeGreaterThan(10);
-  });
+  }
 
   it('injects each fault at about the rate asked for, with the displacements promised', () => {
+    fc.assert(fc.property(SEED, (seed) => faultsAsPromised(seed)), { numRuns: runs(SEED_RUNS) });
+  }, budget(30_000));
+
+  function faultsAsPromised(seed: number): void {
     const p = 0.02;
-    const sim = simulate(options('mixed', '24h', { faults: p, seed: 3 }));
+    const sim = simulate(options('mixed', '24h', { faults: p, seed }));
     const seen = new Map<string, number>();
     let newest = Number.NEGATIVE_INFINITY;
     let maxBehind = 0;
@@ -83,7 +101,7 @@ describe('faults', () => {
     expect(t.service.late).toBe(t.faults.late);
     expect(t.service.duplicates).toBe(t.faults.duplicates);
     expect(maxBehind).toBeGreaterThan(LATE_MIN_MS);
-  });
+  }
 
   it('leaves the stream untouched when p = 0 (no random numbers drawn)', () => {
     const a = [...simulate(options('gas-leak', '3h'))];
