@@ -82,3 +82,21 @@ export function ratioBound(instance: CpuWindow, floorEps: number, cores: number)
   if (instance.machineUsPerRecord === null || instance.machineUsPerRecord <= 0 || floorEps <= 0) return null;
   return round((cores * 1e6) / instance.machineUsPerRecord / floorEps, 3);
 }
+
+/** The CPU figures of a Kafka run (`details.kafka.cpu`). */
+export interface KafkaCpu {
+  cores: number;
+  instance: CpuWindow | null;
+  floor: CpuWindow | null;
+  ratioBound: number | null;
+}
+
+/** One line for the progress output and the summary; undefined when a window is missing. */
+export function describeCpu(cpu: KafkaCpu): string | undefined {
+  const { instance: i, floor: f } = cpu;
+  if (i === null || f === null) return undefined;
+  return (
+    `kafka CPU per record: instance ${i.processUsPerRecord} µs (${i.processCores} cores busy; the machine ${i.machineUsPerRecord} µs, ${i.machineCores} of ${cpu.cores} cores), ` +
+    `bare consumer ${f.processUsPerRecord} µs (${f.processCores}; machine ${f.machineUsPerRecord} µs, ${f.machineCores}); kafka_ratio with every core busy at this CPU per record: ${cpu.ratioBound ?? 'n/a'}`
+  );
+}

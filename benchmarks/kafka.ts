@@ -28,7 +28,7 @@ import { createKafka } from '../src/kafka/kafka-client.js';
 import { createLogger } from '../src/logger.js';
 import { DOMAINS, inputRecords, type InputRecord } from '../scripts/cluster-input.js';
 import { ask, exited, forkChild, hasExited, waitFor } from './child.js';
-import { cpuWindow, ratioBound, type CpuMark, type CpuWindow } from './cpu-time.js';
+import { cpuWindow, describeCpu, ratioBound, type CpuMark, type KafkaCpu } from './cpu-time.js';
 import { forEachLine, type Batch } from './stream.js';
 
 export const PARTITIONS = 6;
@@ -51,7 +51,7 @@ export interface KafkaResult {
    * whole machine (the broker too) during each; `ratioBound` is the kafka_ratio the instance
    * could reach at its CPU per record with every core busy (more threads, no overhead).
    */
-  cpu: { cores: number; instance: CpuWindow | null; floor: CpuWindow | null; ratioBound: number | null };
+  cpu: KafkaCpu;
   /**
    * Two instances in one group on the same machine (the failover run's catch-up): `eps` from
    * the first record either applied until both have every task at lag 0 and every output
@@ -173,12 +173,9 @@ export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
     const cores = availableParallelism();
     const instanceCpu = done.cpu === undefined ? null : cpuWindow(done.cpu.from, done.cpu.to, records);
     const floorCpu = f.cpu === undefined ? null : cpuWindow(f.cpu.from, f.cpu.to, f.records);
-    if (instanceCpu !== null && floorCpu !== null) {
-      say(
-        `kafka: CPU per record ${instanceCpu.processUsPerRecord} µs instance (${instanceCpu.processCores} cores; machine ${instanceCpu.machineUsPerRecord} µs, ${instanceCpu.machineCores} of ${cores} cores), ` +
-          `${floorCpu.processUsPerRecord} µs bare consumer (${floorCpu.processCores} cores; machine ${floorCpu.machineUsPerRecord} µs, ${floorCpu.machineCores} cores)`,
-      );
-    }
+    const cpu: KafkaCpu = { cores, instance: instanceCpu, floor: floorCpu, ratioBound: instanceCpu === null ? null : ratioBound(instanceCpu, floorEps, cores) };
+    const cpuLine = describeCpu(cpu);
+    if (cpuLine !== undefined) say(cpuLine);
     const figures = {
       kafka_eps: kafkaEps,
       kafka_floor_eps: floorEps,
@@ -190,7 +187,7 @@ export async function measureKafka(o: KafkaOptions): Promise<KafkaResult> {
       instanceRssMb: oneStatus.rssMb,
       partialRecords,
       floorMalformed: f.malformed,
-      cpu: { cores, instance: instanceCpu, floor: floorCpu, ratioBound: instanceCpu === null ? null : ratioBound(instanceCpu, floorEps, cores) },
+      cpu,
     };
     const sessionTimeoutS = loadConfig({}).kafkaSessionTimeoutS;
     if (o.failover === false) {

@@ -7,6 +7,7 @@
  * report, not a gate), 1 only when the benchmark itself fails.
  */
 import { writeFileSync } from 'node:fs';
+import { describeCpu } from './cpu-time.js';
 import { ensureKafka } from './kafka-service.js';
 import { KAFKA_TARGETS, runInfluxOnly, runKafkaOnly, runSuite, TARGETS, type KafkaTargetName, type Results, type TargetName, type TargetRule } from './suite.js';
 
@@ -152,11 +153,7 @@ export function table(r: Results): string {
           ...(d.kafka.twoInstances == null
             ? []
             : [`kafka: two instances in one group (the failover run's catch-up) ${int(d.kafka.twoInstances.eps)} /s in ${d.kafka.twoInstances.seconds} s, ${d.kafka.twoInstances.speedup}× one instance, ratio ${d.kafka.twoInstances.ratio}`]),
-          ...(d.kafka.cpu?.instance == null || d.kafka.cpu.floor == null
-            ? []
-            : [
-                `kafka CPU per record: instance ${d.kafka.cpu.instance.processUsPerRecord} µs (${d.kafka.cpu.instance.processCores} cores busy; the machine ${d.kafka.cpu.instance.machineUsPerRecord} µs, ${d.kafka.cpu.instance.machineCores} of ${d.kafka.cpu.cores} cores), bare consumer ${d.kafka.cpu.floor.processUsPerRecord} µs (${d.kafka.cpu.floor.processCores}; machine ${d.kafka.cpu.floor.machineUsPerRecord} µs, ${d.kafka.cpu.floor.machineCores}); kafka_ratio with every core busy at this CPU per record: ${d.kafka.cpu.ratioBound ?? 'n/a'}`,
-              ]),
+          ...(d.kafka.cpu === undefined ? [] : [describeCpu(d.kafka.cpu)].filter((l) => l !== undefined)),
         ]),
   ].join('\n');
 }

@@ -17,8 +17,8 @@
  * An event is made late or out of order, not both; a late event is not also duplicated.
  * A reading drawn late whose hold would run past the end of the stream goes out in order
  * instead, and is not counted: nothing newer would come to release it, so the end of the
- * stream would flush it too early (0–125 s behind, not beyond the lateness bound), and
- * the service would accept it. Its random draws are the same, so the rest of the stream
+ * stream would flush it early, perhaps within the lateness bound (48 s behind for one
+ * seed), and the service would accept it. Its random draws are the same, so the rest of the stream
  * is not changed by it.
  * With p = 0 the stream passes through untouched and no random number is drawn.
  */
@@ -111,7 +111,7 @@ export class FaultInjector {
   constructor(
     private readonly p: number,
     seed: number,
-    private readonly endAt: number = Number.POSITIVE_INFINITY,
+    private readonly endAt: number,
   ) {
     this.rng = new Rng(seed, 'faults');
   }
